@@ -1,0 +1,47 @@
+# Two commands set everything up on a machine with Python 3.11+ and make:
+#   make train   create .venv, install, train the default experiment on the seeds
+#   make test    create .venv, install, run ruff and the tests
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PIP_VERSION := 26.3
+ARGS   ?=
+
+.PHONY: train test test-fast lint bench ui clean constraints
+
+$(STAMP): pyproject.toml constraints.txt build-constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --build-constraint build-constraints.txt -e '.[train,dev]'
+	@touch $(STAMP)
+
+train: $(STAMP)
+	$(BIN)/framing-train $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+
+bench: $(STAMP)
+	$(BIN)/python -m framing.bench $(ARGS)
+
+ui: $(STAMP)
+	$(BIN)/framing ui $(ARGS)
+
+# Re-resolve the newest allowed versions and pin them again.
+constraints:
+	rm -rf /tmp/framing-constraints-venv
+	$(PYTHON) -m venv /tmp/framing-constraints-venv
+	/tmp/framing-constraints-venv/bin/pip install --quiet "pip==$(PIP_VERSION)"
+	/tmp/framing-constraints-venv/bin/pip install --quiet -e '.[train,dev]'
+	( sed -n '1,2p' constraints.txt; /tmp/framing-constraints-venv/bin/pip freeze --exclude-editable | grep -v '^framing' ) > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache .ruff_cache build

@@ -1,0 +1,212 @@
+"""``framing``: segment articles, predict, explain, and open the MLflow UI.
+
+``segment``, ``predict`` and ``explain`` need only the predictor's dependencies.
+Errors a user can cause print one line (what, where, what to do) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from framing.errors import FramingDataError, FramingError
+
+
+def _write_lines(records: Iterator[dict[str, Any]], out: str | None) -> int:
+    """JSON lines to stdout, or atomically to a file (nothing written on error)."""
+    if out is None or out == "-":
+        n = 0
+        for r in records:
+            sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+            n += 1
+        sys.stdout.flush()
+        return n
+    from framing.bundle import atomic_write_text
+
+    buf = io.StringIO()
+    n = 0
+    for r in records:
+        buf.write(json.dumps(r, ensure_ascii=False) + "\n")
+        n += 1
+    atomic_write_text(out, buf.getvalue())
+    return n
+
+
+def _read_source(name: str) -> tuple[str, str]:
+    """(display name, text) of a file or of ``-`` (stdin)."""
+    if name == "-":
+        return "<stdin>", sys.stdin.read()
+    from framing.corpus import read_article
+
+    return name, read_article(name)
+
+
+def _paragraph_inputs(name: str, text: str) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from JSON lines (a ``text`` field) or plain text, a line each."""
+    stem = "stdin" if name == "<stdin>" else Path(name).stem
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    is_json = name.endswith((".jsonl", ".json")) or first.lstrip().startswith("{")
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if not is_json:
+            yield f"{stem}-{n}", line.strip()
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise FramingDataError(f"{name}, line {n}: malformed JSON ({e.msg}, column "
+                                   f"{e.colno}). Fix the line or pass plain text.") from None
+        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+            raise FramingDataError(f"{name}, line {n}: no string field 'text'. Each JSON line "
+                                   "needs {\"text\": \"…\"} (an 'id' is optional).")
+        if not rec["text"].strip():
+            raise FramingDataError(f"{name}, line {n}: 'text' is empty. Remove the record or "
+                                   "give it text.")
+        yield str(rec.get("id", f"{stem}-{n}")), rec["text"]
+
+
+def cmd_segment(args) -> int:
+    from framing.corpus import segment_files
+
+    paras = segment_files(args.files)
+    n = _write_lines((p.to_record() for p in paras), args.output)
+    print(f"{n} paragraphs from {len(args.files)} articles", file=sys.stderr)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import framing
+
+    model = framing.load(args.model)
+    sources = args.files or ["-"]
+
+    def records():
+        for name in sources:
+            display, text = _read_source(name)
+            if args.article:
+                stem = "stdin" if name == "-" else Path(name).stem
+                yield model.predict_article(text, article=stem)
+                continue
+            batch: list[tuple[str, str]] = []
+            for item in _paragraph_inputs(display, text):
+                batch.append(item)
+                if len(batch) >= args.batch_size:
+                    yield from _predict_batch(model, batch)
+                    batch = []
+            if batch:
+                yield from _predict_batch(model, batch)
+
+    _write_lines(records(), args.output)
+    return 0
+
+
+def _predict_batch(model, batch):
+    for (rid, _), res in zip(batch, model.predict([t for _, t in batch]), strict=True):
+        yield {"id": rid, **res}
+
+
+def cmd_explain(args) -> int:
+    import framing
+
+    model = framing.load(args.model)
+    tasks = [args.task] if args.task else model.tasks
+    pred = model.predict(args.text)
+    for task in tasks:
+        e = model.explain(args.text, task, label=args.label, k=args.k)
+        decided = pred[task]
+        print(f"{task}: {decided if decided else '(none)'}  — explaining {e['label']!r} "
+              f"(score {e['score']:.3f})")
+        if e.get("note"):
+            print(f"  {e['note']}")
+            continue
+        width = max((len(c["feature"]) for c in e["contributions"]), default=10)
+        for c in e["contributions"]:
+            bar = "+" * min(int(abs(c["contribution"]) * 20) + 1, 30)
+            sign = "+" if c["contribution"] >= 0 else "-"
+            print(f"  {c['feature']:<{width}}  {c['contribution']:+.4f}  "
+                  f"{bar if sign == '+' else bar.replace('+', '-')}")
+        print(f"  {'(intercept)':<{width}}  {e['intercept']:+.4f}")
+    return 0
+
+
+def cmd_ui(args) -> int:
+    from framing.config import project_root
+    from framing.tracking import ui
+
+    root = project_root()
+    uri = args.uri or f"sqlite:///{root / 'mlflow.db'}"
+    return ui(root, uri, args.host, args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="framing", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("segment", help="cut raw articles into paragraph records (JSON lines)")
+    s.add_argument("files", nargs="+", help="article text files (UTF-8)")
+    s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
+    s.set_defaults(func=cmd_segment)
+
+    s = sub.add_parser("predict", help="label paragraphs or whole articles")
+    s.add_argument("model", help="predictor bundle (.joblib)")
+    s.add_argument("files", nargs="*", help="JSON lines with a 'text' field, or plain text "
+                   "with one paragraph a line; '-' or nothing reads stdin")
+    s.add_argument("--article", action="store_true",
+                   help="each file is one raw article: segment it and add its profile")
+    s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
+    s.add_argument("--batch-size", type=int, default=512, help="paragraphs per batch")
+    s.set_defaults(func=cmd_predict)
+
+    s = sub.add_parser("explain", help="show the features behind a prediction")
+    s.add_argument("model", help="predictor bundle (.joblib)")
+    s.add_argument("text", help="one paragraph")
+    s.add_argument("--task", help="only this task")
+    s.add_argument("--label", help="explain this label instead of the predicted one")
+    s.add_argument("-k", type=int, default=10, help="how many features")
+    s.set_defaults(func=cmd_explain)
+
+    s = sub.add_parser("ui", help="start the MLflow UI on the project's store")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=5000)
+    s.add_argument("--uri", help="tracking store URI (default: the project's mlflow.db)")
+    s.set_defaults(func=cmd_ui)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point ``framing``."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # argparse leaves file names given after an option (predict MODEL --article FILE).
+    if extra and args.command in ("predict", "segment") and not any(
+            e.startswith("-") and e != "-" for e in extra):
+        args.files = [*args.files, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return int(args.func(args) or 0)
+    except FramingError as e:
+        print(f"framing: error: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:
+        print(f"framing: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped early
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def _entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,386 @@
+"""Load and validate a labelled corpus: JSON lines, CSV, Parquet or a Hugging Face dataset.
+
+Everything is read through :mod:`datasets` and then validated record by record before any
+training, so that a bad corpus fails with one message naming the file, the record and the
+fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from framing.errors import FramingDataError
+
+log = logging.getLogger(__name__)
+
+KINDS = ("multilabel", "multiclass")
+SOURCES = ("jsonl", "csv", "parquet", "hub")
+
+
+@dataclass
+class TaskSpec:
+    """One labelling task: its name, the column holding it, its kind and label set.
+
+    ``labels=None`` infers the label set from the data (sorted), with a warning.
+    ``separator`` lets a multilabel column be a delimited string (as CSV must be).
+    """
+
+    name: str
+    column: str | None = None
+    kind: str = "multiclass"
+    labels: list[str] | None = None
+    separator: str | None = None
+
+    def __post_init__(self):
+        self.column = self.column or self.name
+        if self.kind not in KINDS:
+            raise FramingDataError(
+                f"task {self.name!r}: kind {self.kind!r} is not one of {', '.join(KINDS)}.")
+        if self.labels is not None:
+            self.labels = [str(x) for x in self.labels]
+
+
+@dataclass
+class DataSpec:
+    """Where a corpus is and which columns mean what."""
+
+    source: str
+    path: str
+    tasks: list[TaskSpec]
+    text_column: str = "text"
+    id_column: str | None = "id"
+    group_column: str | None = None
+    fold_column: str | None = None
+    split_column: str | None = None
+    name: str | None = None
+    hub_config: str | None = None
+    hub_splits: dict[str, str] | None = None
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> DataSpec:
+        """Build from a plain mapping (a resolved ``data`` config group)."""
+        cfg = dict(cfg)
+        tasks = cfg.pop("tasks", None)
+        if not tasks:
+            raise FramingDataError("data.tasks is empty: define at least one task "
+                                   "(name, column, kind, labels).")
+        if isinstance(tasks, Mapping):
+            tasks = [{"name": k, **dict(v)} for k, v in tasks.items() if v is not None]
+        known = {f for f in cls.__dataclass_fields__}
+        extra = set(cfg) - known
+        if extra:
+            raise FramingDataError(f"data config: unknown keys {sorted(extra)}; "
+                                   f"known keys are {sorted(known)}.")
+        if cfg.get("source") not in SOURCES:
+            raise FramingDataError(f"data.source is {cfg.get('source')!r}; use one of "
+                                   f"{', '.join(SOURCES)}.")
+        if not cfg.get("path"):
+            raise FramingDataError("data.path is empty: give the corpus file or dataset name,"
+                                   " e.g. data.path=corpus.jsonl.")
+        splits = cfg.get("hub_splits")
+        cfg["hub_splits"] = dict(splits) if splits else None
+        return cls(tasks=[TaskSpec(**dict(t)) for t in tasks], **cfg)
+
+
+@dataclass
+class Corpus:
+    """A validated corpus held in memory.
+
+    ``targets[task]`` is a 0/1 matrix (n, n_labels) for a multilabel task and an array of
+    label strings for a multiclass one.
+    """
+
+    texts: list[str]
+    ids: list[str]
+    tasks: list[TaskSpec]
+    targets: dict[str, np.ndarray]
+    groups: np.ndarray | None = None
+    folds: np.ndarray | None = None
+    split: np.ndarray | None = None
+    source: str = ""
+    name: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def labels(self) -> dict[str, list[str]]:
+        """Label names per task, in model order."""
+        return {t.name: list(t.labels or []) for t in self.tasks}
+
+    def task(self, name: str) -> TaskSpec:
+        """The task spec called ``name``."""
+        return next(t for t in self.tasks if t.name == name)
+
+    def subset(self, idx: Sequence[int] | np.ndarray) -> Corpus:
+        """The records at positions ``idx``."""
+        idx = np.asarray(idx)
+
+        def pick(a):
+            return None if a is None else a[idx]
+
+        return Corpus([self.texts[i] for i in idx], [self.ids[i] for i in idx], self.tasks,
+                      {k: v[idx] for k, v in self.targets.items()}, pick(self.groups),
+                      pick(self.folds), pick(self.split), self.source, self.name)
+
+    def label_counts(self) -> dict[str, dict[str, int]]:
+        """How often each label occurs, per task."""
+        out = {}
+        for t in self.tasks:
+            y = self.targets[t.name]
+            if t.kind == "multilabel":
+                out[t.name] = {lab: int(y[:, j].sum()) for j, lab in enumerate(t.labels)}
+            else:
+                out[t.name] = {lab: int((y == lab).sum()) for lab in t.labels}
+        return out
+
+    def digest(self) -> str:
+        """A SHA-256 of texts, ids, groups and labels: equal data, equal digest."""
+        h = hashlib.sha256()
+        for i in range(len(self)):
+            rec = [self.ids[i], self.texts[i],
+                   None if self.groups is None else str(self.groups[i])]
+            for t in self.tasks:
+                y = self.targets[t.name][i]
+                rec.append([lab for lab, v in zip(t.labels, y, strict=True) if v]
+                           if t.kind == "multilabel" else str(y))
+            h.update(json.dumps(rec, ensure_ascii=False).encode())
+            h.update(b"\n")
+        return h.hexdigest()
+
+
+def _where(path: str, source: str, i: int, rid: Any, lines: list[int] | None) -> str:
+    """Human location of record ``i``: file, line (JSON lines) or row, and id."""
+    if lines is not None and i < len(lines):
+        loc = f"{path}, line {lines[i]}"
+    elif source == "csv":
+        loc = f"{path}, row {i + 1}"
+    else:
+        loc = f"{path}, record {i + 1}"
+    return f"{loc} (id {rid!r})" if rid is not None else loc
+
+
+def _jsonl_lines(path: Path) -> list[int]:
+    """Line number of each record of a JSON-lines file; raise on the first malformed line."""
+    lines = []
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except UnicodeDecodeError:
+                raise FramingDataError(f"{path}, line {n}: not UTF-8. Save the file as UTF-8."
+                                       ) from None
+            except json.JSONDecodeError as e:
+                raise FramingDataError(
+                    f"{path}, line {n}: malformed JSON ({e.msg} at column {e.colno}). "
+                    "Each line must be one JSON object; fix or remove that line.") from None
+            if not isinstance(obj, dict):
+                raise FramingDataError(f"{path}, line {n}: a JSON {type(obj).__name__}, not an "
+                                       "object. Each line must be one JSON object.")
+            lines.append(n)
+    return lines
+
+
+def _read_table(spec: DataSpec) -> tuple[list[dict], list[int] | None, np.ndarray | None]:
+    """Rows of the corpus as dicts, JSON-lines line numbers, and hub split names."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    lines = None
+    if spec.source != "hub":
+        path = Path(spec.path)
+        if not path.is_file():
+            raise FramingDataError(f"{path}: no such file. Check data.path "
+                                   f"(it is resolved from {Path.cwd()}).")
+        if spec.source == "jsonl":
+            lines = _jsonl_lines(path)
+            if not lines:
+                raise FramingDataError(f"{path}: no records. The file is empty.")
+        builder = {"jsonl": "json", "csv": "csv", "parquet": "parquet"}[spec.source]
+        try:
+            ds = datasets.load_dataset(builder, data_files=str(path), split="train")
+        except Exception as e:  # datasets wraps parser errors in many types
+            raise FramingDataError(f"{path}: cannot be read as {spec.source} "
+                                   f"({type(e).__name__}: {str(e).splitlines()[0][:300]}). "
+                                   "Check the file format and data.source.") from None
+        return ds.to_list(), lines, None
+    try:
+        dsd = datasets.load_dataset(spec.path, spec.hub_config)
+    except Exception as e:
+        raise FramingDataError(f"dataset {spec.path!r}: cannot be loaded "
+                               f"({type(e).__name__}: {str(e).splitlines()[0][:300]}). "
+                               "Check the name, the config and your connection.") from None
+    wanted = spec.hub_splits or {k: k for k in dsd}
+    rows, split = [], []
+    for role, name in wanted.items():
+        if name not in dsd:
+            raise FramingDataError(f"dataset {spec.path!r}: no split {name!r}; it has "
+                                   f"{sorted(dsd)}. Set data.hub_splits.")
+        part = dsd[name].to_list()
+        rows += part
+        split += [role] * len(part)
+    return rows, None, np.array(split) if spec.hub_splits else None
+
+
+def load_corpus(spec: DataSpec | Mapping[str, Any]) -> Corpus:
+    """Read a corpus and validate every record.
+
+    Parameters
+    ----------
+    spec : DataSpec or mapping
+        Where the corpus is, its columns and its tasks.
+
+    Returns
+    -------
+    Corpus
+
+    Raises
+    ------
+    FramingDataError
+        On the first problem: missing or unreadable file, malformed line, missing column,
+        empty text, label outside the label set, a multilabel cell that is not a list,
+        duplicate id, or a task with a single class.
+    """
+    if not isinstance(spec, DataSpec):
+        spec = DataSpec.from_config(spec)
+    rows, lines, hub_split = _read_table(spec)
+    where_file = spec.path
+    if not rows:
+        raise FramingDataError(f"{where_file}: no records.")
+    columns = set(rows[0])
+    needed = [("text", spec.text_column), ("id", spec.id_column),
+              ("group", spec.group_column), ("fold", spec.fold_column),
+              ("split", spec.split_column)] + [(f"task {t.name}", t.column) for t in spec.tasks]
+    for role, col in needed:
+        if col and col not in columns:
+            raise FramingDataError(
+                f"{where_file}: no column {col!r} (the {role} column). Columns present: "
+                f"{sorted(columns)}. Rename the column or set the data config to one of them.")
+
+    warnings: list[str] = []
+    texts, ids, seen = [], [], {}
+    for i, row in enumerate(rows):
+        rid = row.get(spec.id_column) if spec.id_column else None
+        where = _where(where_file, spec.source, i, rid, lines)
+        text = row.get(spec.text_column)
+        if not isinstance(text, str) or not text.strip():
+            what = "empty" if isinstance(text, str) or text is None else type(text).__name__
+            raise FramingDataError(f"{where}: text is {what}. Every record needs non-empty "
+                                   f"text in column {spec.text_column!r}; fill or drop it.")
+        rid = str(rid) if rid is not None else str(i)
+        if rid in seen:
+            raise FramingDataError(f"{where}: duplicate id {rid!r} (first at record "
+                                   f"{seen[rid] + 1}). Ids must be unique.")
+        seen[rid] = i
+        texts.append(text)
+        ids.append(rid)
+
+    targets = {}
+    tasks = []
+    for t in spec.tasks:
+        t = TaskSpec(t.name, t.column, t.kind, t.labels, t.separator)
+        cells = []
+        for i, row in enumerate(rows):
+            v = row.get(t.column)
+            where = lambda i=i: _where(where_file, spec.source, i, ids[i], lines)  # noqa: E731
+            if t.kind == "multilabel":
+                if isinstance(v, str) and t.separator is not None:
+                    v = [s.strip() for s in v.split(t.separator) if s.strip()]
+                if not isinstance(v, list):
+                    hint = (" or set the task's separator to split a string" if
+                            isinstance(v, str) else "")
+                    raise FramingDataError(
+                        f"{where()}: task {t.name!r} is multilabel but column {t.column!r} "
+                        f"holds {v!r}, not a list. Write a list such as [] or "
+                        f"[\"a\", \"b\"]{hint}.")
+                cells.append([str(x) for x in v])
+            else:
+                if v is None or (isinstance(v, str) and not v.strip()) or isinstance(v, list):
+                    raise FramingDataError(
+                        f"{where()}: task {t.name!r} needs one label in column {t.column!r}, "
+                        f"found {v!r}. Give exactly one label per record.")
+                cells.append(str(v))
+        present = sorted({x for c in cells for x in (c if t.kind == "multilabel" else [c])})
+        if t.labels is None:
+            t.labels = present
+            msg = (f"task {t.name!r}: no label set given; inferred {present} from the data. "
+                   "State the labels in the data config to catch typos.")
+            log.warning(msg)
+            warnings.append(msg)
+        allowed = set(t.labels)
+        for i, c in enumerate(cells):
+            for x in (c if t.kind == "multilabel" else [c]):
+                if x not in allowed:
+                    raise FramingDataError(
+                        f"{_where(where_file, spec.source, i, ids[i], lines)}: label {x!r} of "
+                        f"task {t.name!r} is not in its label set {t.labels}. Fix the record "
+                        "or add the label to the task's labels.")
+        if t.kind == "multilabel":
+            y = np.zeros((len(cells), len(t.labels)), dtype=np.int8)
+            col = {lab: j for j, lab in enumerate(t.labels)}
+            for i, c in enumerate(cells):
+                for x in c:
+                    y[i, col[x]] = 1
+            for j, lab in enumerate(t.labels):
+                n = int(y[:, j].sum())
+                if n == 0:
+                    raise FramingDataError(
+                        f"{where_file}: label {lab!r} of task {t.name!r} never occurs, so no "
+                        "model can learn it. Annotate examples of it or remove it from the "
+                        "label set.")
+                if n == len(cells):
+                    msg = (f"task {t.name!r}: label {lab!r} is on every record; its model "
+                           "will always predict it.")
+                    log.warning(msg)
+                    warnings.append(msg)
+        else:
+            y = np.array(cells, dtype=object)
+            used = set(cells)
+            if len(used) < 2:
+                raise FramingDataError(
+                    f"{where_file}: task {t.name!r} has a single class {sorted(used)} in "
+                    f"{len(cells)} records; a classifier needs at least two. Add examples "
+                    "of another class or drop the task.")
+            missing = [lab for lab in t.labels if lab not in used]
+            if missing:
+                msg = (f"task {t.name!r}: labels {missing} never occur in {where_file}; "
+                       "they will never be predicted.")
+                log.warning(msg)
+                warnings.append(msg)
+        targets[t.name] = y
+        tasks.append(t)
+
+    def column(col):
+        if not col:
+            return None
+        vals = [row.get(col) for row in rows]
+        bad = [i for i, v in enumerate(vals) if v is None]
+        if bad:
+            raise FramingDataError(
+                f"{_where(where_file, spec.source, bad[0], ids[bad[0]], lines)}: column "
+                f"{col!r} is empty. Fill it for every record or unset it in the config.")
+        return np.array([str(v) if col != spec.fold_column else int(v) for v in vals])
+
+    split = column(spec.split_column)
+    if split is None:
+        split = hub_split
+    if split is not None:
+        bad = sorted(set(split) - {"train", "test"})
+        if bad:
+            raise FramingDataError(f"{where_file}: split values {bad} are not 'train' or "
+                                   "'test'. Use those two values in the split column.")
+    return Corpus(texts, ids, tasks, targets, column(spec.group_column),
+                  column(spec.fold_column), split, spec.path, spec.name or Path(spec.path).stem,
+                  warnings)

@@ -1,0 +1,280 @@
+"""Linear classifiers for text features, and decision thresholds for multi-label tasks.
+
+:class:`LinearTextClassifier` puts the model families behind one estimator with
+probabilities, ``coef_`` in the input feature space and per-feature contributions, so that
+evaluation, thresholds and explanations treat every family alike. Multi-label tasks wrap
+it in scikit-learn's ``OneVsRestClassifier``. Only scikit-learn, numpy and scipy are
+imported here: a saved predictor unpickles these classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB
+from sklearn.svm import LinearSVC
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+FAMILIES = ("logreg", "linear_svm", "sgd", "ridge", "cnb")
+
+
+class LinearTextClassifier(ClassifierMixin, BaseEstimator):
+    """One linear model family with probabilities and optional NB feature weighting.
+
+    Parameters
+    ----------
+    family : {"logreg", "linear_svm", "sgd", "ridge", "cnb"}, default="logreg"
+        Logistic regression, linear SVM (probabilities by Platt scaling on internal
+        cross-validation), SGD, ridge classifier, or complement naive Bayes.
+    C : float, default=1.0
+        Inverse regularisation strength (logreg, linear_svm); ``alpha = 1 / C`` for
+        ridge, ``alpha = 1 / (C * n_samples)`` for sgd.
+    class_weight : {"balanced"} or None, default="balanced"
+        Class weighting (not used by cnb).
+    nb_weight : bool, default=False
+        Scale each feature by its naive-Bayes log-count ratio before the linear model
+        (the NBSVM idea of Wang & Manning 2012); one-vs-rest for more than two classes.
+    nb_alpha : float, default=1.0
+        Smoothing of the log-count ratio.
+    nb_beta : float, default=1.0
+        Interpolation between the mean weight magnitude (0) and the learned weights
+        (1); Wang & Manning use 0.25 with an SVM.
+    nb_binarize : bool, default=False
+        Use feature presence (0/1) instead of feature values, as in the original NBSVM.
+    sgd_loss : str, default="log_loss"
+        Loss of the sgd family.
+    cnb_alpha : float, default=1.0
+        Smoothing of complement naive Bayes.
+    calibration_cv : int, default=3
+        Folds for the linear SVM's Platt scaling (reduced for small classes).
+    max_iter : int, default=2000
+        Iteration limit of the iterative solvers.
+    random_state : int, default=0
+        Seed of the solvers that shuffle.
+    """
+
+    def __init__(self, family: str = "logreg", C: float = 1.0,
+                 class_weight: str | None = "balanced", nb_weight: bool = False,
+                 nb_alpha: float = 1.0, nb_beta: float = 1.0, nb_binarize: bool = False,
+                 sgd_loss: str = "log_loss", cnb_alpha: float = 1.0, calibration_cv: int = 3,
+                 max_iter: int = 2000, random_state: int = 0):
+        self.family = family
+        self.C = C
+        self.class_weight = class_weight
+        self.nb_weight = nb_weight
+        self.nb_alpha = nb_alpha
+        self.nb_beta = nb_beta
+        self.nb_binarize = nb_binarize
+        self.sgd_loss = sgd_loss
+        self.cnb_alpha = cnb_alpha
+        self.calibration_cv = calibration_cv
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    # -- fitting -----------------------------------------------------------------------
+    def _base(self, n_samples: int, y: np.ndarray, cw="default"):
+        cw = self.class_weight if cw == "default" else cw
+        if self.family == "logreg":
+            return LogisticRegression(C=self.C, class_weight=cw, max_iter=self.max_iter,
+                                      solver="liblinear" if len(np.unique(y)) == 2 else "lbfgs",
+                                      random_state=self.random_state)
+        if self.family == "linear_svm":
+            svc = LinearSVC(C=self.C, class_weight=cw, max_iter=self.max_iter,
+                            random_state=self.random_state)
+            smallest = int(np.min(np.unique(y, return_counts=True)[1]))
+            cv = min(self.calibration_cv, smallest)
+            if cv < 2:
+                return svc
+            return CalibratedClassifierCV(svc, cv=cv, method="sigmoid", ensemble=False)
+        if self.family == "sgd":
+            return SGDClassifier(loss=self.sgd_loss, alpha=1.0 / (self.C * n_samples),
+                                 class_weight=cw, max_iter=self.max_iter, tol=1e-4,
+                                 random_state=self.random_state)
+        if self.family == "ridge":
+            return RidgeClassifier(alpha=1.0 / self.C, class_weight=cw)
+        if self.family == "cnb":
+            return ComplementNB(alpha=self.cnb_alpha)
+        raise ValueError(f"unknown model family {self.family!r}; use one of {FAMILIES}")
+
+    def _prepare(self, X):
+        if self.nb_binarize and sp.issparse(X):
+            X = X.copy()
+            X.data = (X.data != 0).astype(X.dtype)
+        elif self.nb_binarize:
+            X = (np.asarray(X) != 0).astype(float)
+        return X
+
+    def _nb_ratio(self, X, y01: np.ndarray) -> np.ndarray:
+        pos = np.asarray(X[y01 == 1].sum(axis=0)).ravel() + self.nb_alpha
+        neg = np.asarray(X[y01 == 0].sum(axis=0)).ravel() + self.nb_alpha
+        return np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+
+    def _fit_one(self, X, y, sample_weight=None):
+        """Fit the base model on (X, y); return it with its coef and intercept."""
+        if sample_weight is None and self.family == "linear_svm" and self.class_weight:
+            # As sample weights, class weights also reach the Platt calibration.
+            sample_weight = compute_sample_weight(self.class_weight, y)
+        if sample_weight is None:
+            model = self._base(X.shape[0], y).fit(X, y)
+        else:
+            model = self._base(X.shape[0], y, cw=None).fit(X, y, sample_weight=sample_weight)
+        inner = model
+        if isinstance(model, CalibratedClassifierCV):
+            inner = model.calibrated_classifiers_[0].estimator
+        n_iter = getattr(inner, "n_iter_", None)
+        self._n_iter.append(int(np.max(n_iter)) if n_iter is not None else 1)
+        if isinstance(inner, ComplementNB):
+            flp = inner.feature_log_prob_
+            coef = flp[1:] - flp[0] if flp.shape[0] == 2 else flp
+            return model, coef, np.zeros(coef.shape[0])
+        return model, np.atleast_2d(inner.coef_), np.atleast_1d(inner.intercept_)
+
+    def fit(self, X, y):
+        """Fit on features ``X`` and labels ``y``; returns ``self``."""
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError("Classifier can't train when only one class is present: "
+                             f"{self.classes_}")
+        if self.family == "cnb" or self.nb_weight:
+            low = X.min() if not sp.issparse(X) else (X.data.min() if X.nnz else 0)
+            if low < 0:
+                raise ValueError("Negative values in data passed to LinearTextClassifier: "
+                                 "naive-Bayes weighting and complement naive Bayes need "
+                                 "non-negative features (counts, TF-IDF).")
+        Xp = self._prepare(X)
+        self._n_iter: list[int] = []
+        if not self.nb_weight:
+            self.model_, self.coef_, self.intercept_ = self._fit_one(Xp, y)
+            self.nb_ratio_ = None
+            self.n_iter_ = max(self._n_iter)
+            return self
+        binary = len(self.classes_) == 2
+        targets = [self.classes_[1]] if binary else list(self.classes_)
+        self.models_, ratios, coefs, intercepts = [], [], [], []
+        for c in targets:
+            y01 = (y == c).astype(int)
+            r = self._nb_ratio(Xp, y01)
+            Xr = Xp.multiply(r).tocsr() if sp.issparse(Xp) else Xp * r
+            # Class weights refer to the original classes: pass them as sample weights.
+            sw = None
+            if isinstance(self.class_weight, dict):
+                sw = compute_sample_weight(self.class_weight, y)
+            elif self.class_weight == "balanced":
+                sw = compute_sample_weight("balanced", y01)
+            model, w, b = self._fit_one(Xr, y01, sw)
+            w = w.ravel()
+            if self.nb_beta != 1.0:
+                w = (1 - self.nb_beta) * np.abs(w).mean() + self.nb_beta * w
+            self.models_.append(model)
+            ratios.append(r)
+            coefs.append(w * r)
+            intercepts.append(b[0])
+        self.nb_ratio_ = np.vstack(ratios)
+        self.coef_ = np.vstack(coefs)
+        self.intercept_ = np.asarray(intercepts)
+        self.n_iter_ = max(self._n_iter)
+        return self
+
+    # -- prediction --------------------------------------------------------------------
+    def _calibrated(self) -> bool:
+        return not self.nb_weight and isinstance(self.model_, CalibratedClassifierCV)
+
+    def decision_function(self, X):
+        """Scores: shape (n,) for two classes, (n, n_classes) otherwise.
+
+        For the calibrated SVM these are the log-odds (log-probabilities) of the calibrated
+        probabilities, so that scores, probabilities and predictions agree; elsewhere the
+        linear scores ``X @ coef_.T + intercept_``.
+        """
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+        if self._calibrated():
+            p = np.clip(self.model_.predict_proba(X), 1e-12, 1 - 1e-12)
+            return np.log(p[:, 1] / p[:, 0]) if p.shape[1] == 2 else np.log(p)
+        d = self._prepare(X) @ self.coef_.T + self.intercept_
+        d = np.asarray(d)
+        return d.ravel() if d.shape[1] == 1 else d
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in ``classes_`` order.
+
+        Logistic regression, SGD with a probabilistic loss, the calibrated SVM and naive
+        Bayes give their own probabilities; otherwise a sigmoid (softmax) of the scores.
+        """
+        check_is_fitted(self, "coef_")
+        if not self.nb_weight and hasattr(self.model_, "predict_proba"):
+            X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+            return self.model_.predict_proba(self._prepare(X))
+        d = self.decision_function(X)
+        if d.ndim == 1:
+            p = expit(d)
+            return np.column_stack([1 - p, p])
+        return softmax(d, axis=1)
+
+    def predict(self, X):
+        """The class with the highest linear score (positive score: ``classes_[1]``)."""
+        d = self.decision_function(X)
+        idx = (d > 0).astype(int) if d.ndim == 1 else np.argmax(d, axis=1)
+        return self.classes_[idx]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = self.family == "cnb" or self.nb_weight
+        return tags
+
+    def contributions(self, x) -> np.ndarray:
+        """Per-feature contributions to the scores of one row: (n_coef_rows, n_features)."""
+        check_is_fitted(self, "coef_")
+        x = self._prepare(sp.csr_matrix(x))
+        return np.asarray(x.multiply(self.coef_).todense())
+
+
+def build_classifier(cfg: Mapping[str, Any], kind: str, n_jobs: int | None = None):
+    """The estimator for one task: ``LinearTextClassifier`` (one-vs-rest if multilabel).
+
+    ``cfg`` holds the keyword parameters of :class:`LinearTextClassifier` (plus an
+    optional ``name`` that is ignored).
+    """
+    params = {k: v for k, v in dict(cfg).items() if k not in ("name", "_target_")}
+    clf = LinearTextClassifier(**params)
+    if kind == "multilabel":
+        return OneVsRestClassifier(clf, n_jobs=n_jobs)
+    return clf
+
+
+def tune_thresholds(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5,
+                    grid: np.ndarray | None = None) -> np.ndarray:
+    """Per-label thresholds that maximise F1 on (out-of-fold) scores.
+
+    Ties go to the threshold nearest ``default``; a label with no positive or no negative
+    example keeps ``default``.
+    """
+    grid = np.round(np.arange(0.05, 0.951, 0.05), 2) if grid is None else grid
+    y_true = np.asarray(y_true)
+    out = np.full(y_true.shape[1], default, dtype=float)
+    for j in range(y_true.shape[1]):
+        y = y_true[:, j]
+        if y.min() == y.max():
+            continue
+        best, best_f = default, -1.0
+        for t in sorted(grid, key=lambda t: abs(t - default)):
+            pred = scores[:, j] >= t
+            tp = float(np.sum(pred & (y == 1)))
+            f = 2 * tp / (pred.sum() + y.sum()) if (pred.sum() + y.sum()) else 0.0
+            if f > best_f + 1e-12:
+                best, best_f = t, f
+        out[j] = best
+    return out

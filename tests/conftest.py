@@ -1,0 +1,73 @@
+"""Shared fixtures: a composed config per test, outputs and MLflow store under tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+BENCHMARKS = Path(os.environ.get("FRAMING_BENCHMARKS", ROOT.parent / "shared" / "benchmarks"))
+
+
+def compose(tmp_path: Path, overrides: list[str] = (), tracking: str = "off"):
+    """The train config with every output (model, runs, store) under ``tmp_path``."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
+
+    from framing.config import config_dir, register_resolvers
+
+    register_resolvers()
+    GlobalHydra.instance().clear()
+    base = [f"tracking={tracking}", f"output.model_path={tmp_path / 'models' / 'framing.joblib'}"]
+    if tracking == "sqlite":
+        base += [f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}",
+                 f"tracking.artifact_location={tmp_path / 'mlartifacts'}"]
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = hydra_compose("train", overrides=[*base, *overrides], return_hydra_config=True)
+        with open_dict(cfg):
+            cfg.hydra.runtime.output_dir = str(tmp_path / "outputs")
+        HydraConfig.instance().set_config(cfg)
+        with open_dict(cfg):
+            cfg.paths.output_dir = str(tmp_path / "outputs")
+            del cfg["hydra"]
+    return cfg
+
+
+@pytest.fixture
+def cfg_factory(tmp_path):
+    def make(overrides=(), tracking="off"):
+        return compose(tmp_path, list(overrides), tracking)
+    return make
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """Train the default experiment once (tracking off); (bundle path, metrics)."""
+    from framing.train import train
+
+    tmp = tmp_path_factory.mktemp("trained")
+    cfg = compose(tmp, ["eval.n_boot=200"])
+    value = train(cfg)
+    return tmp / "models" / "framing.joblib", value
+
+
+def run_cli(*args, stdin: str | None = None, cwd: Path | None = None, env=None):
+    """Run a console script of the venv; (returncode, stdout, stderr)."""
+    exe = Path(sys.executable).with_name(args[0])
+    r = subprocess.run([str(exe), *map(str, args[1:])], input=stdin, capture_output=True,
+                       text=True, cwd=cwd, env=env, timeout=600)
+    return r.returncode, r.stdout, r.stderr
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path

@@ -1,0 +1,141 @@
+import json
+
+import pytest
+
+from framing.data import load_corpus
+from framing.errors import FramingDataError
+
+from conftest import SEEDS, write_jsonl
+
+TASKS = [{"name": "theme", "kind": "multilabel", "labels": ["a", "b"]},
+         {"name": "tone", "labels": ["x", "y"]}]
+
+
+def spec(path, source="jsonl", **kw):
+    return {"source": source, "path": str(path), "tasks": kw.pop("tasks", TASKS), **kw}
+
+
+def rows(n=6):
+    return [{"id": f"r{i}", "text": f"text number {i}", "theme": ["a"] if i % 2 else ["b"],
+             "tone": "x" if i % 3 else "y", "doc": f"d{i % 3}"} for i in range(n)]
+
+
+def test_seed_corpus_loads_with_the_datasheet_counts():
+    c = load_corpus(spec(SEEDS / "paragraphs.jsonl", group_column="article", tasks=[
+        {"name": "theme", "kind": "multilabel",
+         "labels": ["security", "economy", "diplomacy", "gaza"]},
+        {"name": "tone", "labels": ["promotional", "reportorial"]}]))
+    assert len(c) == 55
+    assert c.label_counts() == {
+        "theme": {"security": 18, "economy": 9, "diplomacy": 52, "gaza": 5},
+        "tone": {"promotional": 22, "reportorial": 33}}
+    assert len(set(c.groups)) == 5
+
+
+def test_digest_is_stable_and_sensitive(tmp_path):
+    p = write_jsonl(tmp_path / "c.jsonl", rows())
+    d1, d2 = load_corpus(spec(p)).digest(), load_corpus(spec(p)).digest()
+    assert d1 == d2 and len(d1) == 64
+    changed = rows()
+    changed[0]["tone"] = "x" if changed[0]["tone"] == "y" else "y"
+    assert load_corpus(spec(write_jsonl(tmp_path / "d.jsonl", changed))).digest() != d1
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FramingDataError, match=r"nope\.jsonl: no such file\. Check data\.path"):
+        load_corpus(spec(tmp_path / "nope.jsonl"))
+
+
+def test_malformed_line_names_the_line(tmp_path):
+    p = tmp_path / "c.jsonl"
+    p.write_text(json.dumps(rows()[0]) + "\n" + '{"id": "r1", "text": \n')
+    with pytest.raises(FramingDataError, match=r"c\.jsonl, line 2: malformed JSON"):
+        load_corpus(spec(p))
+
+
+def test_missing_column_lists_the_columns(tmp_path):
+    data = rows()
+    for r in data:
+        del r["tone"]
+    with pytest.raises(FramingDataError, match=r"no column 'tone' \(the task tone column\)"):
+        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
+
+
+def test_empty_text_names_the_record(tmp_path):
+    data = rows()
+    data[3]["text"] = "   "
+    with pytest.raises(FramingDataError, match=r"line 4 \(id 'r3'\): text is empty"):
+        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
+
+
+def test_unknown_label(tmp_path):
+    data = rows()
+    data[2]["tone"] = "z"
+    with pytest.raises(FramingDataError, match=r"line 3 \(id 'r2'\): label 'z' of task 'tone' "
+                                               r"is not in its label set"):
+        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
+
+
+def test_multilabel_cell_not_a_list(tmp_path):
+    data = rows()
+    data[1]["theme"] = "a"
+    with pytest.raises(FramingDataError, match=r"line 2 .*multilabel but column 'theme' holds "
+                                               r"'a', not a list"):
+        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
+
+
+def test_duplicate_id(tmp_path):
+    data = rows()
+    data[4]["id"] = "r1"
+    with pytest.raises(FramingDataError, match=r"line 5 \(id 'r1'\): duplicate id 'r1' \(first "
+                                               r"at record 2\)"):
+        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
+
+
+def test_single_class_task(tmp_path):
+    data = rows()
+    for r in data:
+        r["tone"] = "x"
+    with pytest.raises(FramingDataError, match=r"task 'tone' has a single class \['x'\]"):
+        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
+
+
+def test_label_that_never_occurs(tmp_path):
+    tasks = [{"name": "theme", "kind": "multilabel", "labels": ["a", "b", "c"]}]
+    with pytest.raises(FramingDataError, match=r"label 'c' of task 'theme' never occurs"):
+        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", rows()), tasks=tasks))
+
+
+def test_inferred_labels_warn(tmp_path, caplog):
+    c = load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", rows()),
+                         tasks=[{"name": "tone", "labels": None}]))
+    assert c.labels == {"tone": ["x", "y"]}
+    assert any("inferred ['x', 'y']" in w for w in c.warnings)
+
+
+def test_csv_with_separated_multilabel_cells(tmp_path):
+    p = tmp_path / "c.csv"
+    lines = ["id,text,theme,tone"] + [f"r{i},text {i},{'a|b' if i % 2 else 'b'},"
+                                      f"{'x' if i % 3 else 'y'}" for i in range(6)]
+    p.write_text("\n".join(lines) + "\n")
+    tasks = [{"name": "theme", "kind": "multilabel", "labels": ["a", "b"], "separator": "|"},
+             {"name": "tone", "labels": ["x", "y"]}]
+    c = load_corpus(spec(p, "csv", tasks=tasks))
+    assert c.label_counts() == {"theme": {"a": 3, "b": 6}, "tone": {"x": 4, "y": 2}}
+
+
+def test_parquet_and_hub_style_folder(tmp_path):
+    import datasets
+
+    ds = datasets.Dataset.from_list(rows(8))
+    ds.to_parquet(str(tmp_path / "c.parquet"))
+    c = load_corpus(spec(tmp_path / "c.parquet", "parquet"))
+    assert len(c) == 8 and c.label_counts()["theme"] == {"a": 4, "b": 4}
+    # A dataset folder with named splits, loaded as a Hub dataset would be.
+    hub = tmp_path / "hubdata"
+    (hub / "data").mkdir(parents=True)
+    datasets.Dataset.from_list(rows(8)).to_json(str(hub / "data" / "train.jsonl"))
+    datasets.Dataset.from_list([{**r, "id": "t" + r["id"]} for r in rows(4)]).to_json(
+        str(hub / "data" / "test.jsonl"))
+    c = load_corpus(spec(hub, "hub", hub_splits={"train": "train", "test": "test"}))
+    assert len(c) == 12 and list(c.split).count("test") == 4

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from framing.features import CodebookLexicon, StyleCues, build_features
+from framing.models import LinearTextClassifier, tune_thresholds
+
+
+def _expected_failures(est):
+    if getattr(est, "nb_weight", False):
+        return {
+            "check_class_weight_classifiers":
+                "this check feeds negative features; NB weighting refuses them by design",
+            "check_decision_proba_consistency":
+                "NB-scaled scores are large; the sigmoid saturates to 1.0 and ties ranks",
+        }
+    return {}
+
+
+@parametrize_with_checks([
+    CodebookLexicon({"a": ["x"]}), StyleCues({"m": ["can"]}),
+    LinearTextClassifier(), LinearTextClassifier(family="linear_svm"),
+    LinearTextClassifier(family="sgd"), LinearTextClassifier(family="ridge"),
+    LinearTextClassifier(nb_weight=True, class_weight=None),
+], expected_failed_checks=_expected_failures)
+def test_scikit_learn_estimator_rules(estimator, check):
+    check(estimator)
+
+
+def test_codebook_counts_terms_stems_and_phrases():
+    lex = CodebookLexicon({"sec": ["terror*", "border security"], "eco": ["gas pipeline"]})
+    X = lex.fit(["x"]).transform(["Terrorism and terrorists at the border security post.",
+                                  "The gas pipeline."]).toarray()
+    assert np.allclose(np.expm1(X), [[3, 0], [0, 1]])
+    assert lex.matches("Counter terrorism")["sec"] == ["terrorism"]
+
+
+def test_style_cues_are_rates_per_token():
+    cues = StyleCues({"attribution": ["said"]}, quotes=True, numbers=True, dates=False,
+                     length=False).fit(["x"])
+    row = cues.transform(['He said "yes" on 3 May.']).toarray()[0]
+    n_tokens = 6  # He said yes on 3 May
+    assert row[0] == pytest.approx(1 / n_tokens)
+    assert row[1] == pytest.approx(2 / n_tokens)
+    assert row[2] == pytest.approx(1 / n_tokens)
+
+
+def test_feature_union_refuses_omegaconf_style_lists_no_more():
+    fu = build_features({"word": {"ngram_range": [1, 2]}, "char": {"enabled": False}})
+    X = fu.fit_transform(["alpha beta gamma", "beta gamma delta"])
+    assert X.shape[0] == 2
+    assert fu.transformer_list[0][1].ngram_range == (1, 2)
+
+
+def test_nb_weighting_separates_a_toy_problem():
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 5))
+    y = (X[:, 0] > 0.5).astype(int)
+    for fam in ("logreg", "linear_svm"):
+        clf = LinearTextClassifier(family=fam, nb_weight=True).fit(X, y)
+        assert (clf.predict(X) == y).mean() > 0.8
+        assert clf.coef_.shape == (1, 5)
+        assert np.allclose(clf.contributions(X[:1]).sum() + clf.intercept_[0],
+                           clf.decision_function(X[:1])[0])
+
+
+def test_thresholds_maximise_f1_and_default_for_constant_labels():
+    y = np.array([[1, 1], [1, 1], [0, 1], [0, 1]])
+    s = np.array([[0.3, 0.9], [0.35, 0.8], [0.1, 0.7], [0.2, 0.6]])
+    thr = tune_thresholds(y, s)
+    assert 0.2 < thr[0] <= 0.3
+    assert thr[1] == 0.5
