@@ -83,7 +83,8 @@ def run_name(cfg: DictConfig) -> str:
 
         if HydraConfig.initialized():
             overrides = [o for o in HydraConfig.get().overrides.task
-                         if not o.startswith(("experiment=", "hydra."))]
+                         if not o.startswith(("experiment=", "hydra", "tracking", "output.",
+                                              "paths."))]
     base = "default"
     with contextlib.suppress(Exception):
         from hydra.core.hydra_config import HydraConfig
@@ -114,9 +115,25 @@ class Tracker:
                 raise TrackingError("tracking.uri is empty; set it or use tracking=off.")
             check_server(tracker.uri)
             if tracker.uri.startswith("sqlite:///"):
-                Path(tracker.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True,
-                                                                         exist_ok=True)
+                tracker._init_sqlite(Path(tracker.uri.removeprefix("sqlite:///")))
         return tracker
+
+    def _init_sqlite(self, db: Path) -> None:
+        """Create or migrate the SQLite store once, under a file lock.
+
+        MLflow creates its tables on first use; parallel sweep jobs doing that at the same
+        time corrupt the store, so the first job does it while the others wait.
+        """
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with open(db.with_name(db.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            from mlflow.tracking import MlflowClient
+
+            try:
+                MlflowClient(self.uri).search_experiments(max_results=1)
+            except Exception as e:
+                raise TrackingError(f"cannot open the MLflow store {self.uri}: {e}. Move the "
+                                    "file away to start a new store.") from None
 
     def _experiment_id(self, client) -> str:
         exp = client.get_experiment_by_name(self.experiment_name)

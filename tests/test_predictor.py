@@ -1,0 +1,219 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+import framing
+from framing.bundle import FORMAT_VERSION, read_bundle, sha_path, write_bundle
+
+from conftest import ROOT, SEEDS, run_cli
+
+TEXTS = ["Iran and Pakistan signed eight agreements on trade and the gas pipeline, "
+         "officials said on Monday.",
+         "This visit underscores the enduring bond and promises to unlock new opportunities.",
+         "Raisi condemned Israel's attacks in Gaza."]
+
+
+def test_predict_single_and_list_give_plain_json(trained):
+    model = framing.load(trained[0])
+    assert model.tasks == ["theme", "tone"]
+    assert model.labels == {"theme": ["security", "economy", "diplomacy", "gaza"],
+                            "tone": ["promotional", "reportorial"]}
+    one = model.predict(TEXTS[0])
+    assert isinstance(one, dict) and set(one) == {"theme", "tone", "scores"}
+    assert isinstance(one["theme"], list) and one["tone"] in ("promotional", "reportorial")
+    many = model.predict(TEXTS)
+    assert isinstance(many, list) and len(many) == 3 and many[0] == one
+    json.dumps(many)  # JSON-serialisable
+    assert "economy" in many[0]["theme"] and "gaza" in many[2]["theme"]
+    assert many[1]["tone"] == "promotional"
+    proba = model.predict_proba(TEXTS)
+    assert proba["theme"].shape == (3, 4) and proba["tone"].shape == (3, 2)
+    assert np.allclose(proba["tone"].sum(axis=1), 1.0)
+    for t, lab in zip(("security", "economy", "diplomacy", "gaza"), proba["theme"][0],
+                      strict=True):
+        assert (t in one["theme"]) == (lab >= model.thresholds["theme"][t])
+
+
+def test_bad_inputs_are_clear_value_errors(trained):
+    model = framing.load(trained[0])
+    for bad, msg in ((None, "got None"), (42, "got int"), ([TEXTS[0], 3], "text 1 is int"),
+                     (b"bytes", "decode")):
+        with pytest.raises(ValueError, match=msg):
+            model.predict(bad)
+    empty = model.predict(["", "  "])
+    assert empty == [{"theme": [], "tone": None, "scores": {"theme": {}, "tone": {}}}] * 2
+    assert model.predict([]) == []
+    with pytest.raises(ValueError, match="unknown task"):
+        model.explain(TEXTS[0], "frame")
+    with pytest.raises(ValueError, match="text 0 is empty"):
+        model.explain(" ", "tone")
+
+
+def test_explain_gives_signed_contributions_that_add_up(trained):
+    model = framing.load(trained[0])
+    e = model.explain(TEXTS[1], "tone", k=5)
+    assert e["label"] == "promotional" and len(e["contributions"]) == 5
+    mags = [abs(c["contribution"]) for c in e["contributions"]]
+    assert mags == sorted(mags, reverse=True)
+    full = model.explain(TEXTS[1], "tone", k=100000)
+    logit = sum(c["contribution"] for c in full["contributions"]) + full["intercept"]
+    assert 1 / (1 + np.exp(-logit)) == pytest.approx(e["score"], abs=1e-6)
+    g = model.explain(TEXTS[2], "theme", label="gaza", k=3)
+    assert g["contributions"][0]["feature"] == "codebook__theme:gaza"
+
+
+def test_predict_article_profiles_paragraphs(trained):
+    model = framing.load(trained[0])
+    text = (SEEDS / "003_ddd6b63e48831aae.txt").read_text(encoding="utf-8")
+    res = model.predict_article(text, article="003")
+    assert res["n_paragraphs"] == 8 and res["paragraphs"][0]["id"] == "003-00"
+    share = res["profile"]["tone"]["share"]
+    assert sum(share.values()) == pytest.approx(1.0)
+    n_diplomacy = sum("diplomacy" in p["theme"] for p in res["paragraphs"])
+    assert res["profile"]["theme"]["share"]["diplomacy"] == pytest.approx(n_diplomacy / 8)
+
+
+def test_round_trip_in_a_fresh_process_gives_identical_predictions(trained, tmp_path):
+    path = trained[0]
+    here = framing.load(path).predict(TEXTS)
+    code = ("import json, sys, framing; m = framing.load(sys.argv[1]); "
+            "print(json.dumps(m.predict(json.loads(sys.argv[2]))))")
+    r = subprocess.run([sys.executable, "-c", code, str(path), json.dumps(TEXTS)],
+                       capture_output=True, text=True, check=True)
+    assert json.loads(r.stdout) == here
+
+
+def test_loading_imports_no_training_side(trained):
+    code = ("import sys, framing; m = framing.load(sys.argv[1]); m.predict('x y'); "
+            "print(sorted(k for k in ('hydra', 'mlflow', 'datasets', 'omegaconf') "
+            "if k in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code, str(trained[0])], capture_output=True,
+                       text=True, check=True)
+    assert r.stdout.strip() == "[]"
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    dst.write_bytes(src.read_bytes())
+    sha_path(dst).write_text(sha_path(src).read_text().replace(src.name, dst.name))
+    return dst
+
+
+def test_tampered_bundle_refuses_to_load(trained, tmp_path):
+    p = _copy(trained[0], tmp_path / "m.joblib")
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    p.write_bytes(bytes(data))
+    with pytest.raises(framing.ModelLoadError, match="does not match m.joblib.sha256"):
+        framing.load(p)
+
+
+def test_truncated_bundle(trained, tmp_path):
+    p = tmp_path / "m.joblib"
+    p.write_bytes(trained[0].read_bytes()[:500])
+    with pytest.raises(framing.ModelLoadError, match="not a readable joblib file.*truncated"):
+        framing.load(p)
+
+
+def test_foreign_joblib_file(tmp_path):
+    p = tmp_path / "other.joblib"
+    joblib.dump({"weights": [1, 2, 3]}, p)
+    with pytest.raises(framing.ModelLoadError, match="not a framing predictor bundle"):
+        framing.load(p)
+    q = tmp_path / "text.joblib"
+    q.write_text("hello")
+    with pytest.raises(framing.ModelLoadError, match="not a readable joblib file"):
+        framing.load(q)
+
+
+def test_wrong_format_version(trained, tmp_path):
+    bundle = read_bundle(trained[0])
+    bundle["format_version"] = FORMAT_VERSION + 1
+    p = tmp_path / "future.joblib"
+    joblib.dump(bundle, p)
+    with pytest.raises(framing.ModelLoadError, match="format version 2, this framing reads "
+                                                     "version 1"):
+        framing.load(p)
+
+
+def test_scikit_learn_version_mismatch_warns_or_errors(trained, tmp_path):
+    bundle = read_bundle(trained[0])
+    bundle["card"]["versions"]["scikit-learn"] = "0.0.1"
+    bundle.pop("format"), bundle.pop("format_version")
+    p = write_bundle(bundle, tmp_path / "old.joblib")
+    with pytest.warns(UserWarning, match="made with scikit-learn 0.0.1"):
+        framing.load(p)
+    with pytest.raises(framing.ModelLoadError, match="made with scikit-learn 0.0.1"):
+        framing.load(p, on_version_mismatch="error")
+
+
+def test_bundle_files_and_card(trained):
+    path = trained[0]
+    assert sha_path(path).read_text().split()[1] == path.name
+    card_md = (path.parent / "MODEL_CARD.md").read_text()
+    assert "## Evaluation" in card_md and "theme" in card_md and "load only files you trust" \
+        in card_md
+    card = framing.load(path).card
+    assert set(card["versions"]) >= {"framing", "scikit-learn", "numpy", "scipy", "python"}
+    assert len(card["data"]["digest"]) == 64
+    assert card["config"]["model"]["family"] == "logreg"
+    assert "mlflow_run_id" in card
+
+
+def test_cli_predict_jsonl_text_stdin_and_article(trained, tmp_path):
+    model = trained[0]
+    code, out, err = run_cli("framing", "predict", model, SEEDS / "paragraphs.jsonl")
+    recs = [json.loads(x) for x in out.splitlines()]
+    assert code == 0 and len(recs) == 55 and recs[0]["id"] == "000_584ab39c5e970676-00"
+    code, out, err = run_cli("framing", "predict", model, "-", stdin="\n".join(TEXTS) + "\n")
+    recs = [json.loads(x) for x in out.splitlines()]
+    assert [r["id"] for r in recs] == ["stdin-1", "stdin-2", "stdin-3"]
+    assert recs == [{"id": f"stdin-{i + 1}", **r}
+                    for i, r in enumerate(framing.load(model).predict(TEXTS))]
+    out_file = tmp_path / "art.jsonl"
+    code, _, err = run_cli("framing", "predict", model, "--article",
+                           SEEDS / "001_cc2cb9ae9c176667.txt", "-o", out_file)
+    art = json.loads(out_file.read_text())
+    assert code == 0 and art["n_paragraphs"] == 5 and "profile" in art
+
+
+def test_cli_errors_are_one_line_without_traceback(trained, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"txt": "no text field"}\n')
+    out = tmp_path / "out.jsonl"
+    code, _, err = run_cli("framing", "predict", trained[0], bad, "-o", out)
+    assert code == 2 and f"{bad}, line 2: no string field 'text'" in err
+    assert "Traceback" not in err and not out.exists()
+    code, _, err = run_cli("framing", "predict", tmp_path / "none.joblib", bad)
+    assert code == 2 and "no such model file" in err and "Traceback" not in err
+    code, out, err = run_cli("framing", "explain", trained[0], TEXTS[1], "--task", "tone")
+    assert code == 0 and "tone: promotional" in out and "(intercept)" in out
+
+
+@pytest.mark.slow
+def test_predictor_runs_without_the_training_extras(trained, tmp_path):
+    """A fresh environment with only scikit-learn, joblib, numpy and scipy."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+           "--disable-pip-version-check"]
+    pins = [line for line in (ROOT / "constraints.txt").read_text().splitlines()
+            if line.split("==")[0].lower() in ("scikit-learn", "joblib", "numpy", "scipy",
+                                                 "threadpoolctl")]
+    r = subprocess.run([*pip, *pins], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    code = ("import sys, json, framing; m = framing.load(sys.argv[1]); "
+            "print(json.dumps(m.predict(sys.argv[2])))")
+    r = subprocess.run([str(venv / "bin" / "python"), "-c", code, str(trained[0]), TEXTS[0]],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == framing.load(trained[0]).predict(TEXTS[0])
+    r = subprocess.run([str(venv / "bin" / "python"), "-c", "import hydra"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode != 0  # really no training extras there
