@@ -39,8 +39,8 @@ constraints:
 	rm -rf /tmp/framing-constraints-venv
 	$(PYTHON) -m venv /tmp/framing-constraints-venv
 	/tmp/framing-constraints-venv/bin/pip install --quiet "pip==$(PIP_VERSION)"
-	/tmp/framing-constraints-venv/bin/pip install --quiet -e '.[train,dev]'
-	( sed -n '1,2p' constraints.txt; /tmp/framing-constraints-venv/bin/pip freeze --exclude-editable | grep -v '^framing' ) > constraints.txt.new
+	/tmp/framing-constraints-venv/bin/pip install --quiet -e '.[train,dev,optuna,bench]'
+	( sed -n '1,2p' constraints.txt; /tmp/framing-constraints-venv/bin/pip freeze --all --exclude-editable | grep -v '^framing' | grep -v '^pip==' ) > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
 clean:

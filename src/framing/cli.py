@@ -7,7 +7,6 @@ Errors a user can cause print one line (what, where, what to do) and exit with s
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,8 @@ from framing.errors import FramingDataError, FramingError
 
 
 def _write_lines(records: Iterator[dict[str, Any]], out: str | None) -> int:
-    """JSON lines to stdout, or atomically to a file (nothing written on error)."""
+    """Stream JSON lines to stdout, or to a file through a temporary file and a rename
+    (an error midway leaves no partial output)."""
     if out is None or out == "-":
         n = 0
         for r in records:
@@ -26,34 +26,56 @@ def _write_lines(records: Iterator[dict[str, Any]], out: str | None) -> int:
             n += 1
         sys.stdout.flush()
         return n
-    from framing.bundle import atomic_write_text
+    import os
+    import tempfile
 
-    buf = io.StringIO()
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     n = 0
-    for r in records:
-        buf.write(json.dumps(r, ensure_ascii=False) + "\n")
-        n += 1
-    atomic_write_text(out, buf.getvalue())
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+                n += 1
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return n
 
 
-def _read_source(name: str) -> tuple[str, str]:
-    """(display name, text) of a file or of ``-`` (stdin)."""
+def _open_lines(name: str) -> tuple[str, Iterator[str]]:
+    """(display name, line iterator) of a file or of ``-`` (stdin), read lazily."""
     if name == "-":
-        return "<stdin>", sys.stdin.read()
-    from framing.corpus import read_article
+        return "<stdin>", iter(sys.stdin)
+    path = Path(name)
+    if not path.is_file():
+        raise FramingDataError(f"{path}: no such file. Check the path.")
 
-    return name, read_article(name)
+    def lines():
+        try:
+            with path.open(encoding="utf-8") as f:
+                yield from f
+        except UnicodeDecodeError as e:
+            raise FramingDataError(f"{path}: not UTF-8 text (byte {e.start}). Convert the "
+                                   "file to UTF-8.") from None
+    return name, lines()
 
 
-def _paragraph_inputs(name: str, text: str) -> Iterator[tuple[str, str]]:
-    """(id, text) pairs from JSON lines (a ``text`` field) or plain text, a line each."""
+def _paragraph_inputs(name: str, lines: Iterator[str]) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from JSON lines (a ``text`` field) or plain text, a line each.
+
+    JSON lines are recognised by a ``.jsonl``/``.json`` suffix or a first line that
+    starts with ``{``.
+    """
     stem = "stdin" if name == "<stdin>" else Path(name).stem
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    is_json = name.endswith((".jsonl", ".json")) or first.lstrip().startswith("{")
-    for n, line in enumerate(text.splitlines(), 1):
+    is_json = None
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        if is_json is None:
+            is_json = name.endswith((".jsonl", ".json")) or line.lstrip().startswith("{")
         if not is_json:
             yield f"{stem}-{n}", line.strip()
             continue
@@ -86,24 +108,59 @@ def cmd_predict(args) -> int:
     model = framing.load(args.model)
     sources = args.files or ["-"]
 
+    progress = _Progress(args.progress)
+
     def records():
         for name in sources:
-            display, text = _read_source(name)
+            display, lines = _open_lines(name)
             if args.article:
                 stem = "stdin" if name == "-" else Path(name).stem
-                yield model.predict_article(text, article=stem)
+                yield model.predict_article("".join(lines), article=stem)
+                progress(1)
                 continue
             batch: list[tuple[str, str]] = []
-            for item in _paragraph_inputs(display, text):
+            for item in _paragraph_inputs(display, lines):
                 batch.append(item)
                 if len(batch) >= args.batch_size:
                     yield from _predict_batch(model, batch)
+                    progress(len(batch))
                     batch = []
             if batch:
                 yield from _predict_batch(model, batch)
+                progress(len(batch))
 
-    _write_lines(records(), args.output)
+    n = _write_lines(records(), args.output)
+    progress.close(n)
     return 0
+
+
+class _Progress:
+    """A progress bar on stderr (tqdm when installed, else a counter); off unless asked."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.count = 0
+        self.bar = None
+        if enabled:
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(unit=" paragraphs", file=sys.stderr, mininterval=0.5)
+            except ImportError:
+                self.bar = None
+
+    def __call__(self, n: int) -> None:
+        self.count += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.enabled:
+            print(f"\r{self.count} done", end="", file=sys.stderr)
+
+    def close(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled:
+            print(f"\r{n} written", file=sys.stderr)
 
 
 def _predict_batch(model, batch):
@@ -160,7 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--article", action="store_true",
                    help="each file is one raw article: segment it and add its profile")
     s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
-    s.add_argument("--batch-size", type=int, default=512, help="paragraphs per batch")
+    s.add_argument("--batch-size", type=int, default=512,
+                   help="paragraphs per batch: input is read and output written a batch at a "
+                   "time, so files larger than memory stream through")
+    s.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
     s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("explain", help="show the features behind a prediction")

@@ -278,3 +278,45 @@ def tune_thresholds(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5
                 best, best_f = t, f
         out[j] = best
     return out
+
+
+class PerLabelSGD(ClassifierMixin, BaseEstimator):
+    """One binary SGD classifier per label, trained incrementally (the streaming path).
+
+    ``predict_proba`` returns (n, n_labels) like a one-vs-rest multi-label model.
+    """
+
+    def __init__(self, n_labels: int = 2, loss: str = "log_loss", alpha: float = 1e-6,
+                 random_state: int = 0):
+        self.n_labels = n_labels
+        self.loss = loss
+        self.alpha = alpha
+        self.random_state = random_state
+
+    def partial_fit(self, X, Y, classes=None):
+        """Update every label's model with one chunk; ``Y`` is a 0/1 matrix."""
+        Y = np.asarray(Y)
+        if not hasattr(self, "estimators_"):
+            self.estimators_ = [SGDClassifier(loss=self.loss, alpha=self.alpha,
+                                              random_state=self.random_state)
+                                for _ in range(self.n_labels)]
+            self.classes_ = np.arange(self.n_labels)
+        for j, est in enumerate(self.estimators_):
+            est.partial_fit(X, Y[:, j], classes=np.array([0, 1]))
+        return self
+
+    def fit(self, X, Y):
+        """One pass over (X, Y)."""
+        for attr in ("estimators_", "classes_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        return self.partial_fit(X, Y)
+
+    def predict_proba(self, X):
+        """Per-label probability of the label, (n, n_labels)."""
+        check_is_fitted(self, "estimators_")
+        return np.column_stack([e.predict_proba(X)[:, 1] for e in self.estimators_])
+
+    def predict(self, X):
+        """0/1 matrix at threshold 0.5."""
+        return (self.predict_proba(X) >= 0.5).astype(int)

@@ -158,8 +158,26 @@ class Predictor:
 
     # -- explanations --------------------------------------------------------------------
     def feature_names(self) -> np.ndarray:
-        """Names of the model's input features (n-grams, codebook labels, style cues)."""
-        return self._features.get_feature_names_out()
+        """Names of the model's input features (n-grams, codebook labels, style cues).
+
+        Hashing features have no names: they are called ``hash_<column>``.
+        """
+        feats = self._features
+        try:
+            return np.asarray(feats.get_feature_names_out(), dtype=object)
+        except (AttributeError, NotImplementedError, ValueError):
+            pass
+        parts = getattr(feats, "transformer_list", None)
+        if parts is None:
+            return np.asarray([f"hash_{i}" for i in range(feats.n_features)], dtype=object)
+        names: list[str] = []
+        for name, est in parts:
+            try:
+                names += [f"{name}__{n}" for n in est.get_feature_names_out()]
+            except (AttributeError, NotImplementedError, ValueError):
+                width = est[0].n_features if hasattr(est, "steps") else est.n_features
+                names += [f"{name}__hash_{i}" for i in range(width)]
+        return np.asarray(names, dtype=object)
 
     def explain(self, text: str, task: str, label: str | None = None, k: int = 10
                 ) -> dict[str, Any]:
@@ -205,12 +223,12 @@ class Predictor:
         sign = 1.0
         if self.kinds[task] == "multilabel":
             est = model.estimators_[j]
-            if not hasattr(est, "contributions"):
+            if not hasattr(est, "coef_"):
                 return {**base, "intercept": None, "contributions": [],
                         "note": "constant prediction: the label was constant in training"}
-            row, b = est.contributions(x)[0], float(est.intercept_[0])
+            row, b = _contributions(est, x)[0], float(np.ravel(est.intercept_)[0])
         else:
-            contrib = model.contributions(x)
+            contrib = _contributions(model, x)
             classes = list(model.classes_)
             if contrib.shape[0] == 1:  # binary: one score for classes_[1]
                 sign = 1.0 if classes.index(label) == 1 else -1.0
@@ -261,6 +279,13 @@ class Predictor:
         from sklearn.pipeline import Pipeline
 
         return Pipeline([("features", self._features), ("model", self._models[task])])
+
+
+def _contributions(est, x) -> np.ndarray:
+    """Per-feature terms of a linear model's scores for one row: (n_score_rows, n_features)."""
+    if hasattr(est, "contributions"):
+        return est.contributions(x)
+    return np.asarray(x.multiply(np.atleast_2d(est.coef_)).todense())
 
 
 def load(path: str | Path, verify: bool = True, on_version_mismatch: str = "warn"

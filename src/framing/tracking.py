@@ -205,6 +205,20 @@ class Tracker:
         with mlflow.start_run(experiment_id=exp_id, run_name=run_name(cfg), tags=tags) as r:
             yield RunLogger(mlflow, r.info.run_id, self)
 
+    @contextlib.contextmanager
+    def run_plain(self, cfg: DictConfig, data_name: str) -> Iterator[RunLogger]:
+        """A run for the streaming path (no in-memory corpus to digest)."""
+
+        class _Named:
+            name = data_name
+
+            @staticmethod
+            def digest():
+                return "streamed"
+
+        with self.run(cfg, _Named) as r:
+            yield r
+
 
 @dataclass
 class RunLogger:
@@ -220,15 +234,7 @@ class RunLogger:
             return
         mlflow = self.mlflow
         container = OmegaConf.to_container(cfg, resolve=True)
-        params = {}
-        for k, v in flatten(container).items():
-            if k.startswith(("codebook", "cues", "features.style.cues")):
-                continue  # logged whole as artifacts
-            s = json.dumps(v) if isinstance(v, list | dict) else str(v)
-            params[k[:250]] = s[:MAX_PARAM_VALUE]
-        params["codebook.digest"] = _digest(container.get("codebook"))
-        params["cues.digest"] = _digest(container.get("cues"))
-        mlflow.log_params(params)
+        mlflow.log_params(_params(cfg))
         mlflow.log_metrics({k.replace(":", "_"): float(v) for k, v in metrics.items()
                             if v is not None and np.isfinite(v)})
         self._log_dataset(corpus)
@@ -244,14 +250,27 @@ class RunLogger:
                 if hydra_dir.is_dir():
                     mlflow.log_artifacts(str(hydra_dir), artifact_path="hydra")
         if model_path is not None:
-            mlflow.log_artifact(str(model_path), artifact_path="predictor")
-            for extra in (Path(str(model_path) + ".sha256"), model_path.parent / "MODEL_CARD.md"):
-                if extra.is_file():
-                    mlflow.log_artifact(str(extra), artifact_path="predictor")
-            if self.tracker.log_model:
-                from framing.mlflow_model import log_pyfunc
+            self._log_bundle(model_path, corpus.texts[:3])
 
-                log_pyfunc(model_path, corpus.texts[:3])
+    def log_plain(self, cfg, metrics, model_path) -> None:
+        """Params, metrics and the bundle of a streaming run (no-op when tracking is off)."""
+        if self.mlflow is None:
+            return
+        self.mlflow.log_params(_params(cfg))
+        self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()
+                                 if v is not None and np.isfinite(v)})
+        self._log_bundle(model_path, ["example text"])
+
+    def _log_bundle(self, model_path, examples) -> None:
+        mlflow = self.mlflow
+        mlflow.log_artifact(str(model_path), artifact_path="predictor")
+        for extra in (Path(str(model_path) + ".sha256"), model_path.parent / "MODEL_CARD.md"):
+            if extra.is_file():
+                mlflow.log_artifact(str(extra), artifact_path="predictor")
+        if self.tracker.log_model:
+            from framing.mlflow_model import log_pyfunc
+
+            log_pyfunc(model_path, examples)
 
     def _log_dataset(self, corpus) -> None:
         import pandas as pd
@@ -271,6 +290,21 @@ class RunLogger:
                                               digest=corpus.digest()[:32],
                                               targets=corpus.tasks[0].name)
         self.mlflow.log_input(ds, context="training")
+
+
+def _params(cfg) -> dict[str, str]:
+    """The composed config flattened to dotted keys, within MLflow's limits; the codebook
+    and cue lists (artifacts) appear as digests."""
+    container = OmegaConf.to_container(cfg, resolve=True)
+    params = {}
+    for k, v in flatten(container).items():
+        if k.startswith(("codebook", "cues", "features.style.cues")):
+            continue
+        s = json.dumps(v) if isinstance(v, list | dict) else str(v)
+        params[k[:250]] = s[:MAX_PARAM_VALUE]
+    params["codebook.digest"] = _digest(container.get("codebook"))
+    params["cues.digest"] = _digest(container.get("cues"))
+    return params
 
 
 def _digest(obj: Any) -> str:

@@ -111,8 +111,9 @@ def card_markdown(card: dict[str, Any]) -> str:
         for j, lab in enumerate(d["label_counts"][t]):
             g = lambda k, t=t, lab=lab: m.get(f"{t}/{lab}/{k}", float("nan"))  # noqa: E731
             th = f"{thr[j]:.2f}" if thr else "argmax"
+            sup = g("support")
             lines.append(f"| {t} | {lab} | {g('precision'):.3f} | {g('recall'):.3f} | "
-                         f"{g('f1'):.3f} | {int(g('support'))} | {th} |")
+                         f"{g('f1'):.3f} | {'' if np.isnan(sup) else int(sup)} | {th} |")
     if card["evaluation"]["notes"]:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in card["evaluation"]["notes"]]
     v = card["versions"]
@@ -147,6 +148,8 @@ def train(cfg: DictConfig) -> float:
     seed = int(cfg.seed)
     np.random.seed(seed)
     tracker = tracking.Tracker.from_config(cfg)  # fails fast on an unreachable server
+    if cfg.get("stream") is not None and cfg.stream.enabled:
+        return train_streaming(cfg, tracker)
     corpus = load_corpus(DataSpec.from_config(_plain(cfg.data)))
     log.info("corpus %s: %d records, tasks %s", corpus.name, len(corpus),
              [t.name for t in corpus.tasks])
@@ -196,6 +199,51 @@ def train(cfg: DictConfig) -> float:
         run.log_all(cfg, corpus, evaluation, metrics, fitted, card, model_path)
     log.info("objective %.4f", value)
     return value
+
+
+def train_streaming(cfg: DictConfig, tracker) -> float:
+    """The streaming path: chunks, hashing features, ``partial_fit``; held-out scores."""
+    from framing.stream import train_stream
+
+    spec = DataSpec.from_config(_plain(cfg.data))
+    if spec.source not in ("jsonl", "parquet"):
+        raise FramingConfigError("the streaming path reads JSON lines or Parquet files; "
+                                 f"data.source is {spec.source!r}.")
+    st = cfg.stream
+    res = train_stream(spec.path, spec.tasks, spec.text_column, spec.id_column,
+                       int(st.chunk_size), int(st.epochs), float(st.holdout),
+                       int(st.n_features), list(st.ngram_range), float(st.alpha),
+                       seed=int(cfg.seed), progress=bool(st.progress))
+    metrics = {**res.metrics, "n_train": res.n_train, "n_holdout": res.n_holdout,
+               "time/fit_seconds": res.seconds}
+    log.info("streamed %d records (%d held out) in %.1f s: %s", res.n_train + res.n_holdout,
+             res.n_holdout, res.seconds,
+             {k: round(v, 4) for k, v in res.metrics.items() if k.endswith("macro_f1")})
+    thresholds = {t.name: [0.5] * len(t.labels) for t in res.tasks if t.kind == "multilabel"}
+    name = spec.name or Path(spec.path).stem
+    with tracker.run_plain(cfg, name) as run:
+        card = {
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "versions": _versions(),
+            "data": {"name": name, "source": spec.path, "n_records": res.n_train + res.n_holdout,
+                     "digest": None, "label_counts": {t.name: {lab: None for lab in t.labels}
+                                                      for t in res.tasks}},
+            "evaluation": {"strategy": f"streaming hold-out ({st.holdout:.0%} by id hash)",
+                           "n_folds": 1, "metrics": metrics, "notes": []},
+            "thresholds": thresholds, "config": OmegaConf.to_container(cfg, resolve=True),
+            "mlflow_run_id": run.run_id,
+        }
+        bundle = {"features": res.features, "models": res.models, "constant": {},
+                  "thresholds": thresholds,
+                  "tasks": [{"name": t.name, "kind": t.kind, "labels": list(t.labels)}
+                            for t in res.tasks], "card": card}
+        model_path = Path(cfg.output.model_path)
+        if _is_multirun():
+            model_path = Path(cfg.paths.output_dir) / model_path.name
+        write_bundle(bundle, model_path, card_markdown(card))
+        log.info("predictor written to %s", model_path)
+        run.log_plain(cfg, metrics, model_path)
+    return float(np.mean([metrics[f"{t.name}/macro_f1"] for t in res.tasks]))
 
 
 def _hydra_main():

@@ -1,0 +1,95 @@
+import json
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from sklearn.linear_model import SGDClassifier
+
+import framing
+from framing.data import TaskSpec
+from framing.errors import FramingDataError
+from framing.stream import hashing_features, is_holdout, iter_records, train_stream
+from framing.train import train
+
+WORDS = {"pos": "good great fine superb lovely nice".split(),
+         "neg": "bad awful poor dire grim nasty".split()}
+
+
+def make_corpus(path, n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    with path.open("w") as f:
+        for i in range(n):
+            lab = "pos" if rng.random() < 0.5 else "neg"
+            words = list(rng.choice(WORDS[lab], 4)) + list(rng.choice(
+                "the a of and film story plot".split(), 4))
+            tags = [t for t, on in (("long", i % 3 == 0), ("short", i % 3 != 0)) if on]
+            f.write(json.dumps({"id": f"g{i}", "text": " ".join(words), "label": lab,
+                                "tags": tags}) + "\n")
+    return path
+
+
+TASKS = [TaskSpec("label", "label", "multiclass", ["neg", "pos"]),
+         TaskSpec("tags", "tags", "multilabel", ["long", "short"])]
+
+
+def test_chunks_cover_the_file_once(tmp_path):
+    p = make_corpus(tmp_path / "c.jsonl", 2500)
+    sizes = [len(c) for c in iter_records(p, 1000)]
+    assert sizes == [1000, 1000, 500]
+
+
+def test_streamed_model_equals_the_in_memory_model(tmp_path):
+    """Chunked partial_fit over the file = one partial_fit pass over all rows in memory."""
+    p = make_corpus(tmp_path / "c.jsonl", 3000)
+    res = train_stream(p, TASKS[:1], chunk_size=700, holdout=0.0, n_features=2**16)
+    rows = [json.loads(x) for x in p.read_text().splitlines()]
+    X = hashing_features(2**16).transform([r["text"] for r in rows])
+    y = np.array([r["label"] for r in rows], dtype=object)
+    ref = SGDClassifier(loss="log_loss", alpha=1e-6, random_state=0)
+    for start in range(0, len(rows), 700):  # the same sample order
+        ref.partial_fit(X[start:start + 700], y[start:start + 700],
+                        classes=np.array(["neg", "pos"], dtype=object))
+    assert np.allclose(res.models["label"].coef_, ref.coef_)
+    assert np.array_equal(res.models["label"].predict(X), ref.predict(X))
+
+
+def test_held_out_share_is_stable_and_scored(tmp_path):
+    p = make_corpus(tmp_path / "c.jsonl", 3000)
+    res = train_stream(p, TASKS, chunk_size=1000, holdout=0.1, n_features=2**16)
+    expected = sum(is_holdout(f"g{i}", 0.1) for i in range(3000))
+    assert res.n_holdout == expected and res.n_train == 3000 - expected
+    assert 200 < expected < 400
+    assert res.metrics["label/accuracy"] > 0.95
+    assert res.metrics["tags/macro_f1"] > 0.4
+
+
+def test_stream_errors_name_the_line(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"id": "a", "text": "good", "label": "pos"}\n'
+                 '{"id": "b", "text": "bad", "label": "meh"}\n')
+    with pytest.raises(FramingDataError, match=r"bad\.jsonl, line 2: label 'meh'"):
+        train_stream(p, TASKS[:1], chunk_size=10, holdout=0.0)
+
+
+def test_streaming_training_writes_a_predictor_and_cli_streams_predictions(cfg_factory,
+                                                                           tmp_path):
+    p = make_corpus(tmp_path / "c.jsonl", 2000)
+    cfg = cfg_factory(["stream.enabled=true", "stream.progress=false", "stream.chunk_size=500",
+                       "stream.n_features=65536", "data=jsonl", f"data.path={p}",
+                       "data.tasks=[{name: label, column: label, kind: multiclass, "
+                       "labels: [neg, pos]}, {name: tags, column: tags, kind: multilabel, "
+                       "labels: [long, short]}]"])
+    value = train(cfg)
+    assert value > 0.6
+    model = framing.load(cfg.output.model_path)
+    assert model.predict("good great superb")["label"] == "pos"
+    e = model.explain("awful grim", "label", k=3)
+    assert e["label"] == "neg" and e["contributions"][0]["feature"].startswith("hash_")
+    out = tmp_path / "pred.jsonl"
+    code, _, err = run_cli("framing", "predict", cfg.output.model_path, p, "-o", out,
+                           "--batch-size", "300", "--progress")
+    assert code == 0, err
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(recs) == 2000 and recs[0]["id"] == "g0"
+    assert recs[:5] == [{"id": f"g{i}", **r} for i, r in enumerate(
+        model.predict([json.loads(x)["text"] for x in p.read_text().splitlines()[:5]]))]
