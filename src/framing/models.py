@@ -56,7 +56,8 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
     cnb_alpha : float, default=1.0
         Smoothing of complement naive Bayes.
     calibration_cv : int, default=3
-        Folds for the linear SVM's Platt scaling (reduced for small classes).
+        Folds for the linear SVM's Platt scaling (reduced for small classes); 0 turns
+        calibration off (probabilities are then a sigmoid of the SVM scores).
     max_iter : int, default=2000
         Iteration limit of the iterative solvers.
     random_state : int, default=0
@@ -93,7 +94,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
                             random_state=self.random_state)
             smallest = int(np.min(np.unique(y, return_counts=True)[1]))
             cv = min(self.calibration_cv, smallest)
-            if cv < 2:
+            if cv < 2:  # off, or too few examples of a class to calibrate on
                 return svc
             return CalibratedClassifierCV(svc, cv=cv, method="sigmoid", ensemble=False)
         if self.family == "sgd":

@@ -1,0 +1,294 @@
+"""Benchmarks: ``python -m framing.bench`` (or ``make bench``) prints the tables.
+
+1. Quality and speed on public corpora, side by side on the same 10 folds: framing's
+   default text pipeline (``experiment=bench_<corpus>``), framing running the plain
+   pipeline (to measure the framework's own overhead), plain scikit-learn TF-IDF +
+   LinearSVC, and fastText supervised with bigrams when ``fasttext`` is installed.
+2. The predictor: import time, load time, single-paragraph latency, batch throughput.
+3. Scale: the streaming path on generated corpora (10k, 100k, 1M paragraphs by
+   default), wall time and peak memory of training and of prediction, and their growth.
+
+Figures are printed, never asserted: machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CORPORA = ("subj", "mr", "cr", "mpqa")
+# Wang & Manning (2012), table 3: NBSVM with bigrams, 10-fold cross-validation.
+PUBLISHED_NBSVM = {"subj": 93.2, "mr": 79.4, "cr": 81.8, "mpqa": 86.3}
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def _framing_cv(corpus: str, overrides: list[str], tmp: Path) -> tuple[float, float, float]:
+    """(accuracy %, cross-validation seconds, total train() seconds) of a framing config."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
+
+    from framing.config import config_dir, register_resolvers
+    from framing.train import train
+
+    register_resolvers()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose("train", overrides=[f"experiment=bench_{corpus}", "tracking=off",
+                                          "eval.n_boot=0", f"output.model_path={tmp}/m.joblib",
+                                          *overrides], return_hydra_config=True)
+        with open_dict(cfg):
+            cfg.hydra.runtime.output_dir = str(tmp)
+        HydraConfig.instance().set_config(cfg)
+        with open_dict(cfg):
+            cfg.paths.output_dir = str(tmp)
+            del cfg["hydra"]
+    t0 = time.perf_counter()
+    train(cfg)
+    total = time.perf_counter() - t0
+    import framing
+
+    m = framing.load(Path(tmp) / "m.joblib").card["evaluation"]["metrics"]
+    return 100 * m["label/accuracy"], m["time/eval_seconds"], total
+
+
+def _sklearn_cv(rows: list[dict]) -> tuple[float, float]:
+    """Plain scikit-learn: TF-IDF (1-2-grams, sublinear) + LinearSVC on the same folds."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    t0 = time.perf_counter()
+    correct = 0
+    for fold in sorted({r["fold"] for r in rows}):
+        tr = [r for r in rows if r["fold"] != fold]
+        te = [r for r in rows if r["fold"] == fold]
+        pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                             LinearSVC())
+        pipe.fit([r["text"] for r in tr], [r["label"] for r in tr])
+        correct += int(np.sum(pipe.predict([r["text"] for r in te]) ==
+                              np.array([r["label"] for r in te])))
+    return 100 * correct / len(rows), time.perf_counter() - t0
+
+
+def _fasttext_cv(rows: list[dict], tmp: Path) -> tuple[float, float] | None:
+    """fastText supervised, bigrams, 25 epochs, lr 0.5, on the same folds (if installed)."""
+    try:
+        import fasttext
+    except ImportError:
+        return None
+    t0 = time.perf_counter()
+    correct = 0
+    for fold in sorted({r["fold"] for r in rows}):
+        train_file = tmp / f"ft{fold}.txt"
+        train_file.write_text("".join(f"__label__{r['label']} {r['text']}\n"
+                                      for r in rows if r["fold"] != fold), encoding="utf-8")
+        model = fasttext.train_supervised(str(train_file), wordNgrams=2, epoch=25, lr=0.5,
+                                          verbose=0, seed=0)
+        te = [r for r in rows if r["fold"] == fold]
+        labels, _ = model.predict([r["text"] for r in te])
+        correct += sum(lab[0] == f"__label__{r['label']}" for lab, r in zip(labels, te,
+                                                                             strict=True))
+    return 100 * correct / len(rows), time.perf_counter() - t0
+
+
+def quality_table(bench_dir: Path, corpora, fasttext: bool = True) -> list[str]:
+    """Markdown rows of the quality and speed comparison."""
+    out = ["| corpus | framing default | s (CV) | s (n_jobs=2) | framing plain | s | "
+           "overhead vs sklearn | sklearn TF-IDF+LinearSVC | s | fastText | s | "
+           "framing / fastText time | NBSVM-bi (W&M 2012) |",
+           "| --- " * 13 + "|"]
+    for name in corpora:
+        rows = _rows(bench_dir / name / "all.jsonl")
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            acc, cv_s, _ = _framing_cv(name, [], tmp)
+            _, cv_par, _ = _framing_cv(name, ["eval.n_jobs=2"], tmp)
+            plain_acc, plain_s, _ = _framing_cv(name, [
+                "features=ngrams", "features.word.token_pattern=(?u)\\b\\w\\w+\\b",
+                "model=linear_svm", "model.calibration_cv=0", "model.class_weight=null"], tmp)
+            sk_acc, sk_s = _sklearn_cv(rows)
+            ft = _fasttext_cv(rows, tmp) if fasttext else None
+        ft_cells = (f"{ft[0]:.1f} | {ft[1]:.1f} | {cv_s / ft[1]:.2f}x" if ft
+                    else "— | — | —")
+        out.append(f"| {name} | {acc:.1f} | {cv_s:.1f} | {cv_par:.1f} | {plain_acc:.1f} | "
+                   f"{plain_s:.1f} | {plain_s / sk_s:.2f}x | {sk_acc:.1f} | {sk_s:.1f} | "
+                   f"{ft_cells} | {PUBLISHED_NBSVM[name]} |")
+        print(out[-1], flush=True)
+    return out
+
+
+def predictor_table(model_path: Path, n_single: int = 300, n_batch: int = 10000) -> list[str]:
+    """Markdown rows: import, load, latency and throughput of a bundle."""
+    code = "import time; t = time.perf_counter(); import framing; print(time.perf_counter() - t)"
+    imports = [float(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                    text=True, check=True).stdout) for _ in range(3)]
+    import framing
+
+    t0 = time.perf_counter()
+    model = framing.load(model_path)
+    load_s = time.perf_counter() - t0
+    text = ("Iran and Pakistan agreed on Monday to expand trade and revive the gas pipeline, "
+            "officials said after the talks in Islamabad.")
+    model.predict(text)
+    lat = []
+    for _ in range(n_single):
+        t = time.perf_counter()
+        model.predict(text)
+        lat.append(time.perf_counter() - t)
+    batch = [f"{text} Paragraph {i}." for i in range(n_batch)]
+    t = time.perf_counter()
+    model.predict(batch)
+    thr = n_batch / (time.perf_counter() - t)
+    return ["| import framing (s, median of 3) | load (s) | latency median (ms) | "
+            "latency p95 (ms) | batch throughput (paragraphs/s) |",
+            "| --- | --- | --- | --- | --- |",
+            f"| {statistics.median(imports):.3f} | {load_s:.3f} | "
+            f"{1000 * statistics.median(lat):.2f} | {1000 * np.quantile(lat, 0.95):.2f} | "
+            f"{thr:,.0f} |"]
+
+
+def generate(path: Path, n: int, seed: int = 0) -> Path:
+    """A synthetic two-class corpus of n paragraphs (about 40 words each) as JSON lines."""
+    rng = np.random.default_rng(seed)
+    vocab = np.array([f"w{i}" for i in range(20000)])
+    cues = {"a": vocab[:200], "b": vocab[200:400]}
+    with path.open("w", encoding="utf-8") as f:
+        for start in range(0, n, 10000):
+            k = min(10000, n - start)
+            labels = rng.choice(["a", "b"], k)
+            body = rng.choice(vocab, (k, 36))
+            for i in range(k):
+                words = list(body[i]) + list(rng.choice(cues[labels[i]], 4))
+                f.write(json.dumps({"id": f"p{start + i}", "text": " ".join(words),
+                                    "label": str(labels[i])}) + "\n")
+    return path
+
+
+_STREAM_TRAIN = """
+import resource, sys, time
+from framing.data import TaskSpec
+from framing.stream import train_stream
+from framing.bundle import write_bundle
+t = time.perf_counter()
+res = train_stream(sys.argv[1], [TaskSpec("label", "label", "multiclass", ["a", "b"])],
+                   chunk_size=10000, holdout=0.1, n_features=2**20)
+write_bundle({"features": res.features, "models": res.models, "constant": {},
+              "thresholds": {}, "tasks": [{"name": "label", "kind": "multiclass",
+              "labels": ["a", "b"]}], "card": {"versions": {}}}, sys.argv[2])
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+      res.metrics["label/accuracy"])
+"""
+
+_STREAM_PREDICT = """
+import resource, sys, time
+from framing.cli import main
+t = time.perf_counter()
+code = main(["predict", sys.argv[1], sys.argv[2], "-o", sys.argv[3]])
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def scale_table(sizes, workdir: Path) -> list[str]:
+    """Markdown rows: streaming train and predict, wall time and peak RSS per size."""
+    out = ["| paragraphs | file MB | train s | train peak MB | held-out acc | predict s | "
+           "predict peak MB | predict paragraphs/s |", "| --- " * 8 + "|"]
+    times_train, times_pred = [], []
+    for n in sizes:
+        data = generate(workdir / f"gen_{n}.jsonl", n)
+        model = workdir / f"stream_{n}.joblib"
+        r = subprocess.run([sys.executable, "-c", _STREAM_TRAIN, str(data), str(model)],
+                           capture_output=True, text=True, check=True)
+        tr_s, tr_mb, acc = map(float, r.stdout.split())
+        r = subprocess.run([sys.executable, "-c", _STREAM_PREDICT, str(model), str(data),
+                            str(workdir / f"pred_{n}.jsonl")], capture_output=True, text=True,
+                           check=True)
+        pr_s, pr_mb = map(float, r.stdout.split())
+        times_train.append(tr_s)
+        times_pred.append(pr_s)
+        out.append(f"| {n:,} | {data.stat().st_size / 2**20:.0f} | {tr_s:.1f} | {tr_mb:.0f} | "
+                   f"{acc:.3f} | {pr_s:.1f} | {pr_mb:.0f} | {n / pr_s:,.0f} |")
+        print(out[-1], flush=True)
+        for f in (data, workdir / f"pred_{n}.jsonl", model):
+            f.unlink(missing_ok=True)
+    if len(sizes) > 1:
+        x = np.log(np.asarray(sizes, dtype=float))
+        for name, ts in (("training", times_train), ("prediction", times_pred)):
+            slope = np.polyfit(x, np.log(ts), 1)[0]
+            kind = "linear" if slope < 1.15 else "worse than linear"
+            out.append(f"\n{name} time grows as n^{slope:.2f} over {sizes[0]:,}–{sizes[-1]:,}"
+                       f" paragraphs: {kind}.")
+    return out
+
+
+def machine() -> str:
+    """One line describing this machine."""
+    import sklearn
+
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, scikit-learn {sklearn.__version__}, numpy "
+            f"{np.__version__}")
+
+
+def main(argv=None) -> int:
+    from framing.config import project_root
+
+    p = argparse.ArgumentParser(prog="python -m framing.bench", description=__doc__.split(
+        "\n")[0])
+    root = project_root()
+    p.add_argument("--benchmarks", default=os.environ.get(
+        "FRAMING_BENCHMARKS", str(root.parent / "shared" / "benchmarks")))
+    p.add_argument("--corpora", default=",".join(CORPORA))
+    p.add_argument("--sizes", default="10000,100000,1000000",
+                   help="generated corpus sizes for the scale table ('' skips it)")
+    p.add_argument("--model", default=str(root / "models" / "framing.joblib"),
+                   help="bundle for the predictor table (make train writes it)")
+    p.add_argument("--no-fasttext", action="store_true")
+    p.add_argument("--output", help="also write the report (Markdown) to this file")
+    args = p.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("framing").setLevel(logging.WARNING)
+    report = [f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}.", ""]
+    corpora = [c for c in args.corpora.split(",") if c]
+    if corpora:
+        print("## Quality and speed (10-fold, accuracy %, seconds for all 10 folds)\n",
+              flush=True)
+        report += ["## Quality and speed", "",
+                   *quality_table(Path(args.benchmarks), corpora, not args.no_fasttext), ""]
+    if Path(args.model).is_file():
+        print("\n## Predictor\n", flush=True)
+        rows = predictor_table(Path(args.model))
+        print("\n".join(rows), flush=True)
+        report += ["## Predictor", "", *rows, ""]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if sizes:
+        print("\n## Scale (streaming path)\n", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = scale_table(sizes, Path(tmp))
+        print("\n".join(rows[-2:]), flush=True)
+        report += ["## Scale (streaming path, generated corpora)", "", *rows, ""]
+    if args.output:
+        from framing.bundle import atomic_write_text
+
+        atomic_write_text(args.output, "\n".join(report) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
