@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_cli
 from sklearn.linear_model import SGDClassifier
 
 import framing
@@ -11,8 +10,10 @@ from framing.errors import FramingDataError
 from framing.stream import hashing_features, is_holdout, iter_records, train_stream
 from framing.train import train
 
-WORDS = {"pos": "good great fine superb lovely nice".split(),
-         "neg": "bad awful poor dire grim nasty".split()}
+from conftest import run_cli
+
+WORDS = {"pos": ["good", "great", "fine", "superb", "lovely", "nice"],
+         "neg": ["bad", "awful", "poor", "dire", "grim", "nasty"]}
 
 
 def make_corpus(path, n=3000, seed=0):
@@ -21,7 +22,7 @@ def make_corpus(path, n=3000, seed=0):
         for i in range(n):
             lab = "pos" if rng.random() < 0.5 else "neg"
             words = list(rng.choice(WORDS[lab], 4)) + list(rng.choice(
-                "the a of and film story plot".split(), 4))
+                ["the", "a", "of", "and", "film", "story", "plot"], 4))
             tags = [t for t, on in (("long", i % 3 == 0), ("short", i % 3 != 0)) if on]
             f.write(json.dumps({"id": f"g{i}", "text": " ".join(words), "label": lab,
                                 "tags": tags}) + "\n")

@@ -42,11 +42,16 @@ def test_same_config_and_seed_give_identical_metrics_and_model(cfg_factory, tmp_
     cfg = cfg_factory(["eval.n_boot=100"])
     train(cfg)
     first = framing.load(cfg.output.model_path)
-    m1 = first.card["evaluation"]["metrics"]
+    def figures(model):  # wall-clock timings are the machine's, not the model's
+        return {k: v for k, v in model.card["evaluation"]["metrics"].items()
+                if not k.startswith("time/")}
+
+    m1 = figures(first)
+    assert "theme/macro_f1/ci_low" in m1
     p1 = first.predict_proba(["Trade and the gas pipeline were discussed."])
     train(cfg)
     second = framing.load(cfg.output.model_path)
-    assert second.card["evaluation"]["metrics"] == m1
+    assert figures(second) == m1
     p2 = second.predict_proba(["Trade and the gas pipeline were discussed."])
     for t in p1:
         assert np.array_equal(p1[t], p2[t])
@@ -65,7 +70,7 @@ def test_user_corpus_with_its_own_label_set_through_config_alone(cfg_factory, tm
     path = write_jsonl(tmp_path / "mine.jsonl", rows)
     cfg = cfg_factory(["data=jsonl", f"data.path={path}", "data.text_column=body",
                        "data.id_column=uid", "data.group_column=src", "eval.n_boot=50",
-                       "codebook={}", "features.style.enabled=false",
+                       "codebook=none", "features.style.enabled=false",
                        "features.codebook.enabled=false",
                        "data.tasks=[{name: topic, column: topic, kind: multiclass, "
                        "labels: [sport, politics]}, {name: tags, column: tags, "

@@ -25,7 +25,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-FAMILIES = ("logreg", "linear_svm", "sgd", "ridge", "cnb")
+FAMILIES = ("logreg", "linear_svm", "sgd", "ridge", "cnb")  # and "ensemble" of these
 
 
 class LinearTextClassifier(ClassifierMixin, BaseEstimator):
@@ -243,14 +243,84 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(x.multiply(self.coef_).todense())
 
 
-def build_classifier(cfg: Mapping[str, Any], kind: str, n_jobs: int | None = None):
-    """The estimator for one task: ``LinearTextClassifier`` (one-vs-rest if multilabel).
+class AveragedLinear(ClassifierMixin, BaseEstimator):
+    """The average of several linear models' log-odds: itself one linear model.
 
-    ``cfg`` holds the keyword parameters of :class:`LinearTextClassifier` (plus an
-    optional ``name`` that is ignored).
+    Each member is a :class:`LinearTextClassifier`; its scores are log-odds (logistic
+    regression, NB-weighted logistic regression) or log-likelihood ratios (complement
+    naive Bayes). The ensemble's score is their mean, so ``coef_`` and ``intercept_`` are
+    the members' means and explanations stay exact; probabilities are the sigmoid
+    (softmax) of the mean score. Averaging a discriminative model with naive Bayes is the
+    idea behind NBSVM's interpolation (Wang & Manning 2012).
+
+    Parameters
+    ----------
+    members : list of dict
+        Keyword parameters of each member :class:`LinearTextClassifier`.
+    """
+
+    def __init__(self, members: list[dict[str, Any]] | None = None):
+        self.members = members
+
+    def fit(self, X, y):
+        """Fit every member on (X, y); returns ``self``."""
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
+        check_classification_targets(y)
+        members = self.members or [{"family": "logreg"}]
+        self.estimators_ = [LinearTextClassifier(**dict(m)).fit(X, y) for m in members]
+        self.classes_ = self.estimators_[0].classes_
+        self.coef_ = np.mean([e.coef_ for e in self.estimators_], axis=0)
+        self.intercept_ = np.mean([e.intercept_ for e in self.estimators_], axis=0)
+        return self
+
+    def decision_function(self, X):
+        """Mean of the members' scores."""
+        check_is_fitted(self, "estimators_")
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+        return np.mean([e.decision_function(X) for e in self.estimators_], axis=0)
+
+    def predict_proba(self, X):
+        """Sigmoid (softmax) of the mean score, columns in ``classes_`` order."""
+        d = self.decision_function(X)
+        if d.ndim == 1:
+            p = expit(d)
+            return np.column_stack([1 - p, p])
+        return softmax(d, axis=1)
+
+    def predict(self, X):
+        """The class with the highest mean score."""
+        d = self.decision_function(X)
+        return self.classes_[(d > 0).astype(int) if d.ndim == 1 else np.argmax(d, axis=1)]
+
+    def contributions(self, x) -> np.ndarray:
+        """Mean of the members' per-feature contributions for one row."""
+        check_is_fitted(self, "estimators_")
+        return np.mean([e.contributions(x) for e in self.estimators_], axis=0)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        return tags
+
+
+def build_classifier(cfg: Mapping[str, Any], kind: str, n_jobs: int | None = None):
+    """The estimator for one task (one-vs-rest if multilabel).
+
+    ``cfg`` holds the keyword parameters of :class:`LinearTextClassifier`, or
+    ``family: ensemble`` and ``members`` for :class:`AveragedLinear` (an optional ``name``
+    is ignored).
     """
     params = {k: v for k, v in dict(cfg).items() if k not in ("name", "_target_")}
-    clf = LinearTextClassifier(**params)
+    if params.get("family") == "ensemble":
+        members = [dict(m) for m in params.get("members") or []]
+        seed = params.get("random_state")
+        if seed is not None:
+            members = [{"random_state": seed, **m} for m in members]
+        clf = AveragedLinear(members)
+    else:
+        params.pop("members", None)
+        clf = LinearTextClassifier(**params)
     if kind == "multilabel":
         return OneVsRestClassifier(clf, n_jobs=n_jobs)
     return clf

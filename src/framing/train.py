@@ -64,7 +64,8 @@ def _versions() -> dict[str, str]:
 
 
 def model_card(cfg: DictConfig, corpus, evaluation: Evaluation, run_id: str | None,
-               thresholds: dict[str, list[float]]) -> dict[str, Any]:
+               thresholds: dict[str, list[float]], metrics: dict[str, float]
+               ) -> dict[str, Any]:
     """The card stored in the bundle: versions, data, config, figures, run id."""
     return {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -72,7 +73,7 @@ def model_card(cfg: DictConfig, corpus, evaluation: Evaluation, run_id: str | No
         "data": {"name": corpus.name, "source": str(corpus.source), "n_records": len(corpus),
                  "digest": corpus.digest(), "label_counts": corpus.label_counts()},
         "evaluation": {"strategy": evaluation.strategy, "n_folds": evaluation.n_folds,
-                       "metrics": evaluation.metrics, "notes": evaluation.notes},
+                       "metrics": metrics, "notes": evaluation.notes},
         "thresholds": thresholds,
         "config": OmegaConf.to_container(cfg, resolve=True),
         "mlflow_run_id": run_id,
@@ -171,6 +172,9 @@ def train(cfg: DictConfig) -> float:
     value = objective(cfg, metrics, [t.name for t in corpus.tasks])
     for t in corpus.tasks:
         line = f"{t.name}: macro-F1 {metrics[f'{t.name}/macro_f1']:.3f}"
+        if f"{t.name}/accuracy" in metrics:
+            line = f"{t.name}: accuracy {metrics[f'{t.name}/accuracy']:.4f}, " + line[
+                len(t.name) + 2:]
         if f"{t.name}/macro_f1/ci_low" in metrics:
             line += (f" [{metrics[f'{t.name}/macro_f1/ci_low']:.3f}, "
                      f"{metrics[f'{t.name}/macro_f1/ci_high']:.3f}]")
@@ -181,7 +185,7 @@ def train(cfg: DictConfig) -> float:
 
     with tracker.run(cfg, corpus) as run:
         thresholds = {k: [float(x) for x in v] for k, v in fitted.thresholds.items()}
-        card = model_card(cfg, corpus, evaluation, run.run_id, thresholds)
+        card = model_card(cfg, corpus, evaluation, run.run_id, thresholds, metrics)
         bundle = {
             "features": fitted.features, "models": fitted.models,
             "constant": fitted.constant, "thresholds": thresholds,
