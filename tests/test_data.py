@@ -61,34 +61,16 @@ def test_missing_column_lists_the_columns(tmp_path):
         load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
 
 
-def test_empty_text_names_the_record(tmp_path):
+@pytest.mark.parametrize("row, key, value, message", [
+    (3, "text", "   ", r"line 4 \(id 'r3'\): text is empty"),
+    (2, "tone", "z", r"line 3 \(id 'r2'\): label 'z' of task 'tone' is not in its label set"),
+    (1, "theme", "a", r"line 2 .*multilabel but column 'theme' holds 'a', not a list"),
+    (4, "id", "r1", r"line 5 \(id 'r1'\): duplicate id 'r1' \(first at record 2\)"),
+], ids=["empty text", "unknown label", "multilabel not a list", "duplicate id"])
+def test_bad_record_names_the_line_and_id(tmp_path, row, key, value, message):
     data = rows()
-    data[3]["text"] = "   "
-    with pytest.raises(FramingDataError, match=r"line 4 \(id 'r3'\): text is empty"):
-        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
-
-
-def test_unknown_label(tmp_path):
-    data = rows()
-    data[2]["tone"] = "z"
-    with pytest.raises(FramingDataError, match=r"line 3 \(id 'r2'\): label 'z' of task 'tone' "
-                                               r"is not in its label set"):
-        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
-
-
-def test_multilabel_cell_not_a_list(tmp_path):
-    data = rows()
-    data[1]["theme"] = "a"
-    with pytest.raises(FramingDataError, match=r"line 2 .*multilabel but column 'theme' holds "
-                                               r"'a', not a list"):
-        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
-
-
-def test_duplicate_id(tmp_path):
-    data = rows()
-    data[4]["id"] = "r1"
-    with pytest.raises(FramingDataError, match=r"line 5 \(id 'r1'\): duplicate id 'r1' \(first "
-                                               r"at record 2\)"):
+    data[row][key] = value
+    with pytest.raises(FramingDataError, match=message):
         load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
 
 

@@ -28,6 +28,19 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 FAMILIES = ("logreg", "linear_svm", "sgd", "ridge", "cnb")  # and "ensemble" of these
 
 
+def _scores_to_proba(d: np.ndarray) -> np.ndarray:
+    """Sigmoid of binary scores (n,), softmax of multiclass scores (n, k)."""
+    if d.ndim == 1:
+        p = expit(d)
+        return np.column_stack([1 - p, p])
+    return softmax(d, axis=1)
+
+
+def _scores_to_class(classes: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """The class of each row's highest score (binary: positive score is ``classes[1]``)."""
+    return classes[(d > 0).astype(int) if d.ndim == 1 else np.argmax(d, axis=1)]
+
+
 class LinearTextClassifier(ClassifierMixin, BaseEstimator):
     """One linear model family with probabilities and optional NB feature weighting.
 
@@ -218,17 +231,11 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         if not self.nb_weight and hasattr(self.model_, "predict_proba"):
             X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
             return self.model_.predict_proba(self._prepare(X))
-        d = self.decision_function(X)
-        if d.ndim == 1:
-            p = expit(d)
-            return np.column_stack([1 - p, p])
-        return softmax(d, axis=1)
+        return _scores_to_proba(self.decision_function(X))
 
     def predict(self, X):
         """The class with the highest linear score (positive score: ``classes_[1]``)."""
-        d = self.decision_function(X)
-        idx = (d > 0).astype(int) if d.ndim == 1 else np.argmax(d, axis=1)
-        return self.classes_[idx]
+        return _scores_to_class(self.classes_, self.decision_function(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -281,16 +288,11 @@ class AveragedLinear(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Sigmoid (softmax) of the mean score, columns in ``classes_`` order."""
-        d = self.decision_function(X)
-        if d.ndim == 1:
-            p = expit(d)
-            return np.column_stack([1 - p, p])
-        return softmax(d, axis=1)
+        return _scores_to_proba(self.decision_function(X))
 
     def predict(self, X):
         """The class with the highest mean score."""
-        d = self.decision_function(X)
-        return self.classes_[(d > 0).astype(int) if d.ndim == 1 else np.argmax(d, axis=1)]
+        return _scores_to_class(self.classes_, self.decision_function(X))
 
     def contributions(self, x) -> np.ndarray:
         """Mean of the members' per-feature contributions for one row."""

@@ -51,11 +51,7 @@ def write_plots(out: Path, corpus, evaluation) -> list[Path]:
             ax.set_ylabel("true")
             ax.set_title(title)
         fig.suptitle(f"{t.name}: out-of-fold confusion")
-        fig.tight_layout()
-        path = out / f"confusion_{t.name}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(path)
+        written.append(_save(plt, fig, out / f"confusion_{t.name}.png"))
         # per-label F1 with intervals vs baselines
         fig, ax = plt.subplots(figsize=(1.4 * len(t.labels) + 2, 3.4))
         x = np.arange(len(t.labels))
@@ -74,11 +70,7 @@ def write_plots(out: Path, corpus, evaluation) -> list[Path]:
         ax.set_ylabel("F1 (95% interval)")
         ax.set_title(f"{t.name}: per-label F1")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = out / f"f1_{t.name}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(path)
+        written.append(_save(plt, fig, out / f"f1_{t.name}.png"))
         # reliability
         yo = y if t.kind == "multilabel" else (np.asarray(y, dtype=object)[:, None]
                                                == np.asarray(t.labels)[None, :]).astype(int)
@@ -98,9 +90,12 @@ def write_plots(out: Path, corpus, evaluation) -> list[Path]:
         ax.set_ylabel("observed frequency")
         ax.set_title(f"{t.name}: reliability")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = out / f"reliability_{t.name}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(path)
+        written.append(_save(plt, fig, out / f"reliability_{t.name}.png"))
     return written
+
+
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
