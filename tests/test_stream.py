@@ -94,3 +94,17 @@ def test_streaming_training_writes_a_predictor_and_cli_streams_predictions(cfg_f
     assert len(recs) == 2000 and recs[0]["id"] == "g0"
     assert recs[:5] == [{"id": f"g{i}", **r} for i, r in enumerate(
         model.predict([json.loads(x)["text"] for x in p.read_text().splitlines()[:5]]))]
+
+
+def test_parquet_streams_like_json_lines(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = make_corpus(tmp_path / "c.jsonl", 1500)
+    rows = [json.loads(x) for x in p.read_text().splitlines()]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "c.parquet", row_group_size=400)
+    a = train_stream(p, TASKS[:1], chunk_size=500, holdout=0.1, n_features=2**16)
+    b = train_stream(tmp_path / "c.parquet", TASKS[:1], chunk_size=500, holdout=0.1,
+                     n_features=2**16)
+    assert (a.n_train, a.n_holdout) == (b.n_train, b.n_holdout)
+    assert np.allclose(a.models["label"].coef_, b.models["label"].coef_)

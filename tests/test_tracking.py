@@ -134,3 +134,48 @@ def test_ui_command_binds_loopback_by_default(monkeypatch, capsys):
     assert "mlflow.db" in cmd[cmd.index("--backend-store-uri") + 1]
     assert "http://127.0.0.1:5999" in capsys.readouterr().out
     assert sys.executable
+
+
+@pytest.mark.slow
+def test_mlflow_models_serve_answers_on_loopback(tracked_run):
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    tmp, cfg, client, run = tracked_run
+    mlflow.set_tracking_uri(f"sqlite:///{tmp / 'mlflow.db'}")
+    (model,) = mlflow.search_logged_models(experiment_ids=[run.info.experiment_id],
+                                           output_format="list")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("mlflow")
+    env = {**__import__("os").environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}"}
+    server = subprocess.Popen([str(exe), "models", "serve", "-m", model.model_uri,
+                               "--env-manager", "local", "--host", "127.0.0.1", "-p",
+                               str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read()[-2000:]
+                time.sleep(1)
+        body = json.dumps({"dataframe_split": {"columns": ["text"], "data": [
+            ["Israel's strikes on Gaza were condemned by both leaders."]]}}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            out = json.loads(r.read())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    (pred,) = out["predictions"]
+    expected = framing.load(cfg.output.model_path).predict(
+        "Israel's strikes on Gaza were condemned by both leaders.")
+    assert pred["tone"] == expected["tone"] and pred["theme"] == expected["theme"]
+    assert pred["theme/gaza"] == pytest.approx(expected["scores"]["theme"]["gaza"])

@@ -175,3 +175,50 @@ def test_configs_ship_inside_the_wheel_and_compose_outside_the_repo(tmp_path):
     assert r.returncode == 0, r.stderr
     assert str(site) in r.stdout and r.stdout.strip().endswith("True")
     json.dumps(names)
+
+
+def test_a_users_config_dir_adds_a_data_option(tmp_path):
+    conf = tmp_path / "my_conf" / "data"
+    conf.mkdir(parents=True)
+    rows = [{"id": f"r{i}", "text": f"{'fine lovely' if i % 2 else 'grim awful'} {i}",
+             "y": "p" if i % 2 else "n"} for i in range(30)]
+    write_jsonl(tmp_path / "mine.jsonl", rows)
+    (conf / "mine.yaml").write_text(
+        f"source: jsonl\npath: {tmp_path / 'mine.jsonl'}\nname: mine\ntext_column: text\n"
+        "id_column: id\ngroup_column: null\nfold_column: null\nsplit_column: null\n"
+        "hub_config: null\nhub_splits: null\n"
+        "tasks:\n  - {name: y, column: y, kind: multiclass, labels: [n, p]}\n")
+    model = tmp_path / "m.joblib"
+    code, out, err = run_cli("framing-train", "--config-dir", tmp_path / "my_conf", "data=mine",
+                             "features=ngrams", "eval.n_boot=0", "tracking=off",
+                             f"output.model_path={model}", f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 0, err
+    assert framing.load(model).labels == {"y": ["n", "p"]}
+
+
+def test_store_and_outputs_go_to_the_project_root_whatever_the_cwd(tmp_path):
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    (home / "seeds").mkdir()
+    (home / "seeds" / "paragraphs.jsonl").write_bytes(
+        (ROOT / "seeds" / "paragraphs.jsonl").read_bytes())
+    env = {**__import__("os").environ, "FRAMING_HOME": str(home)}
+    code, out, err = run_cli("framing-train", "eval.n_boot=0", cwd=elsewhere, env=env)
+    assert code == 0, err[-2000:]
+    assert (home / "mlflow.db").is_file() and (home / "models" / "framing.joblib").is_file()
+    assert list((home / "outputs").glob("*/*/.hydra/config.yaml"))
+    assert not list(elsewhere.iterdir())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["data=jsonl"], "data.path is not set. Give it on the command line"),
+    (["tracking=server", "tracking.uri=???"], "tracking.uri is not set"),
+    (["tracking.uri=mlruns"], "MLflow's file store is not supported"),
+    (["eval.strategy=bogus", "tracking=off"], "eval.strategy 'bogus' is not one of"),
+], ids=["missing data path", "server without uri", "file store", "unknown strategy"])
+def test_config_mistakes_are_one_clear_line(tmp_path, args, message):
+    code, out, err = run_cli("framing-train", *args, f"output.model_path={tmp_path / 'm.joblib'}",
+                             f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "m.joblib").exists()

@@ -93,10 +93,13 @@ def _fasttext_cv(rows: list[dict], tmp: Path) -> tuple[float, float] | None:
         return None
     t0 = time.perf_counter()
     correct = 0
+    rng = np.random.default_rng(0)
     for fold in sorted({r["fold"] for r in rows}):
+        # fastText reads its file in order and the corpora are sorted by label: shuffle.
+        tr = [r for r in rows if r["fold"] != fold]
         train_file = tmp / f"ft{fold}.txt"
-        train_file.write_text("".join(f"__label__{r['label']} {r['text']}\n"
-                                      for r in rows if r["fold"] != fold), encoding="utf-8")
+        train_file.write_text("".join(f"__label__{tr[i]['label']} {tr[i]['text']}\n"
+                                      for i in rng.permutation(len(tr))), encoding="utf-8")
         model = fasttext.train_supervised(str(train_file), wordNgrams=2, epoch=25, lr=0.5,
                                           verbose=0, seed=0)
         te = [r for r in rows if r["fold"] == fold]
@@ -180,8 +183,18 @@ def generate(path: Path, n: int, seed: int = 0) -> Path:
     return path
 
 
-_STREAM_TRAIN = """
-import resource, sys, time
+# Peak memory is read from /proc/self/status (VmHWM): unlike ru_maxrss it starts afresh
+# in the new process instead of carrying over the parent's peak.
+_PEAK = """
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+"""
+
+_STREAM_TRAIN = _PEAK + """
+import sys, time
 from framing.data import TaskSpec
 from framing.stream import train_stream
 from framing.bundle import write_bundle
@@ -191,16 +204,15 @@ res = train_stream(sys.argv[1], [TaskSpec("label", "label", "multiclass", ["a", 
 write_bundle({"features": res.features, "models": res.models, "constant": {},
               "thresholds": {}, "tasks": [{"name": "label", "kind": "multiclass",
               "labels": ["a", "b"]}], "card": {"versions": {}}}, sys.argv[2])
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-      res.metrics["label/accuracy"])
+print(time.perf_counter() - t, peak_mb(), res.metrics["label/accuracy"])
 """
 
-_STREAM_PREDICT = """
-import resource, sys, time
+_STREAM_PREDICT = _PEAK + """
+import sys, time
 from framing.cli import main
 t = time.perf_counter()
 code = main(["predict", sys.argv[1], sys.argv[2], "-o", sys.argv[3]])
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(time.perf_counter() - t, peak_mb())
 """
 
 

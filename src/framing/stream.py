@@ -37,8 +37,13 @@ def iter_records(path: str | Path, chunk_size: int = 10000) -> Iterator[list[dic
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
+        row = 0
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
-            yield batch.to_pylist()
+            recs = batch.to_pylist()
+            for r in recs:
+                row += 1
+                r["_line"] = row  # the row number stands in for a line number
+            yield recs
         return
     chunk: list[dict[str, Any]] = []
     with path.open("rb") as f:

@@ -111,8 +111,14 @@ class Tracker:
         tracker = cls(bool(t.enabled), t.get("uri"), t.get("artifact_location"),
                       str(t.get("experiment_name") or "framing"), bool(t.get("log_model", True)))
         if tracker.enabled:
-            if not tracker.uri:
-                raise TrackingError("tracking.uri is empty; set it or use tracking=off.")
+            if not tracker.uri or tracker.uri == "???":
+                raise TrackingError("tracking.uri is not set: give tracking.uri=http://host:5000"
+                                    " (or set MLFLOW_TRACKING_URI), or use tracking=sqlite "
+                                    "or tracking=off.")
+            if "://" not in tracker.uri and tracker.uri != "databricks":
+                raise TrackingError(f"tracking.uri {tracker.uri!r} is a folder; MLflow's file "
+                                    "store is not supported. Use sqlite:///path/to/mlflow.db or "
+                                    "a server URI.")
             check_server(tracker.uri)
             if tracker.uri.startswith("sqlite:///"):
                 tracker._init_sqlite(Path(tracker.uri.removeprefix("sqlite:///")))

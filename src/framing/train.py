@@ -29,7 +29,17 @@ register_resolvers()
 
 
 def _plain(node: Any) -> Any:
-    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+    """A config node as plain Python; a value left at ``???`` is a clear error."""
+    from omegaconf.errors import MissingMandatoryValue
+
+    if not isinstance(node, DictConfig):
+        return node
+    try:
+        return OmegaConf.to_container(node, resolve=True, throw_on_missing=True)
+    except MissingMandatoryValue as e:
+        key = e.full_key or "a value"
+        raise FramingConfigError(f"{key} is not set. Give it on the command line, e.g. "
+                                 f"{key}=..., or in your config.") from None
 
 
 def build_trainer(cfg: DictConfig) -> Trainer:
@@ -39,7 +49,8 @@ def build_trainer(cfg: DictConfig) -> Trainer:
     features = _plain(cfg.features)
     return Trainer(feature_cfg=features, model_cfg=model, codebook=_plain(cfg.get("codebook")),
                    per_task=per_task, thresholds=cfg.eval.thresholds,
-                   inner_splits=int(cfg.eval.inner_splits))
+                   inner_splits=int(cfg.eval.inner_splits),
+                   n_jobs=cfg.eval.get("ovr_n_jobs"))
 
 
 def objective(cfg: DictConfig, metrics: dict[str, float], task_names: list[str]) -> float:
