@@ -8,6 +8,7 @@ intervals, and baselines computed on the same folds.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import warnings
@@ -24,6 +25,9 @@ from framing.features import CodebookLexicon, build_features
 from framing.models import build_classifier, tune_thresholds
 
 log = logging.getLogger(__name__)
+
+#: Corpora at least this large cross-validate in parallel when ``n_jobs="auto"``.
+AUTO_PARALLEL_MIN_RECORDS = 2000
 
 STRATEGIES = ("auto", "logo", "group_kfold", "stratified_kfold", "kfold", "fold_column",
               "split")
@@ -352,12 +356,14 @@ class Evaluation:
 
 def cross_validate(corpus: Corpus, trainer: Trainer, strategy: str = "auto",
                    n_splits: int = 5, seed: int = 0, n_boot: int = 1000,
-                   baselines: Sequence[str] = ("majority", "codebook"), n_jobs: int = 1
-                   ) -> Evaluation:
+                   baselines: Sequence[str] = ("majority", "codebook"),
+                   n_jobs: int | str | None = "auto") -> Evaluation:
     """Out-of-fold predictions for every record and their metrics.
 
     Returns metrics named ``<task>/<metric>``, ``<task>/<label>/<metric>``,
-    ``…/ci_low`` and ``…/ci_high``, and ``baseline/<name>/<task>/<metric>``.
+    ``…/ci_low`` and ``…/ci_high``, and ``baseline/<name>/<task>/<metric>``. Folds run
+    in ``n_jobs`` processes; ``"auto"`` uses one per core (up to the number of folds) for
+    corpora of at least :data:`AUTO_PARALLEL_MIN_RECORDS` records, one otherwise.
     """
     strategy, splits = make_splits(corpus, strategy, n_splits, seed)
     n = len(corpus)
@@ -377,7 +383,11 @@ def cross_validate(corpus: Corpus, trainer: Trainer, strategy: str = "auto",
         sc = fm.scores(test_texts)
         return sc, {t.name: fm.decide(t, sc[t.name]) for t in tasks}, fold_notes
 
-    if n_jobs and n_jobs != 1 and len(splits) > 1:
+    if n_jobs in (None, "auto"):
+        # Worker processes pay for themselves only with enough work per fold.
+        n_jobs = 1 if n < AUTO_PARALLEL_MIN_RECORDS else min(os.cpu_count() or 1, len(splits))
+    n_jobs = int(n_jobs)
+    if n_jobs != 1 and len(splits) > 1:
         from joblib import Parallel, delayed
         results = Parallel(n_jobs=n_jobs)(delayed(run_fold)(tr, te) for tr, te in splits)
     else:

@@ -235,7 +235,8 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """The class with the highest linear score (positive score: ``classes_[1]``)."""
-        return _scores_to_class(self.classes_, self.decision_function(X))
+        d = self.decision_function(X)  # checks fitted state before classes_ is read
+        return _scores_to_class(self.classes_, d)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -292,7 +293,8 @@ class AveragedLinear(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """The class with the highest mean score."""
-        return _scores_to_class(self.classes_, self.decision_function(X))
+        d = self.decision_function(X)  # checks fitted state before classes_ is read
+        return _scores_to_class(self.classes_, d)
 
     def contributions(self, x) -> np.ndarray:
         """Mean of the members' per-feature contributions for one row."""

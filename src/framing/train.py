@@ -169,7 +169,7 @@ def train(cfg: DictConfig) -> float:
     t0 = time.perf_counter()
     evaluation = cross_validate(corpus, trainer, cfg.eval.strategy, int(cfg.eval.n_splits),
                                 seed, int(cfg.eval.n_boot), list(cfg.eval.baselines),
-                                int(cfg.eval.n_jobs))
+                                cfg.eval.n_jobs)
     eval_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     final = corpus.subset(np.flatnonzero(corpus.split == "train")) \
