@@ -198,6 +198,8 @@ def cmd_ui(args) -> int:
 
     root = project_root()
     uri = args.uri or f"sqlite:///{root / 'mlflow.db'}"
+    print(f"MLflow UI on http://{args.host}:{args.port} (store {uri}); Ctrl-C stops it.",
+          flush=True)
     return ui(root, uri, args.host, args.port)
 
 

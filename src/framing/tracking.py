@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -391,13 +392,11 @@ def top_features(fitted, k: int = 20) -> dict[str, dict[str, list]]:
 
 
 def ui(root: Path, uri: str, host: str = "127.0.0.1", port: int = 5000) -> int:
-    """Start the MLflow UI on the project's store (blocks until stopped)."""
-    artifacts = root / "mlartifacts"
+    """Run the MLflow UI on a store until it is stopped; returns its exit status."""
     cmd = ["mlflow", "server", "--backend-store-uri", uri, "--host", host, "--port", str(port)]
     if uri.startswith("sqlite:"):
-        cmd += ["--default-artifact-root", artifacts.as_uri()]
-    print(f"MLflow UI on http://{host}:{port} (store {uri}); Ctrl-C stops it.", flush=True)
-    exe = Path(os.sys.executable).with_name("mlflow")
+        cmd += ["--default-artifact-root", (root / "mlartifacts").as_uri()]
+    exe = Path(sys.executable).with_name("mlflow")
     if exe.is_file():
         cmd[0] = str(exe)
     return subprocess.call(cmd)
