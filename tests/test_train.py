@@ -222,3 +222,18 @@ def test_config_mistakes_are_one_clear_line(tmp_path, args, message):
                              f"hydra.run.dir={tmp_path / 'run'}")
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "m.joblib").exists()
+
+
+def test_given_train_test_split_scores_the_test_split_only(cfg_factory, tmp_path):
+    rows = [{"id": f"r{i}", "text": f"{'fine lovely good' if i % 2 else 'grim awful bad'} {i}",
+             "y": "p" if i % 2 else "n", "part": "test" if i >= 40 else "train"}
+            for i in range(50)]
+    path = write_jsonl(tmp_path / "s.jsonl", rows)
+    cfg = cfg_factory(["data=jsonl", f"data.path={path}", "data.split_column=part",
+                       "features=ngrams", "codebook=none", "eval.n_boot=0",
+                       "data.tasks=[{name: y, column: y, kind: multiclass, labels: [n, p]}]"])
+    train(cfg)
+    card = framing.load(cfg.output.model_path).card
+    assert card["evaluation"]["strategy"] == "split"
+    m = card["evaluation"]["metrics"]
+    assert m["n_folds"] == 1 and m["n_records"] == 10 and m["y/accuracy"] == 1.0

@@ -172,10 +172,14 @@ def train(cfg: DictConfig) -> float:
                                 cfg.eval.n_jobs)
     eval_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
-    final = corpus.subset(np.flatnonzero(corpus.split == "train")) \
-        if evaluation.strategy == "split" else corpus
+    if evaluation.strategy == "split":
+        # The test split stays unseen: fit on the training split, thresholds from inner
+        # cross-validation there (not from the test predictions).
+        final, thresholds = corpus.subset(np.flatnonzero(corpus.split == "train")), None
+    else:
+        final, thresholds = corpus, evaluation.thresholds_oof
     fitted = trainer.fit(final.texts, final.targets, corpus.tasks, final.groups,
-                         thresholds=evaluation.thresholds_oof)
+                         thresholds=thresholds)
     fit_seconds = time.perf_counter() - t0
     metrics = dict(evaluation.metrics)
     metrics["time/eval_seconds"] = eval_seconds
