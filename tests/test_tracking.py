@@ -151,7 +151,11 @@ def test_mlflow_models_serve_answers_on_loopback(tracked_run):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = Path(sys.executable).with_name("mlflow")
-    env = {**__import__("os").environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}"}
+    os_env = __import__("os").environ
+    # The scoring server is started by name (uvicorn): the environment's bin on PATH, as
+    # in an activated environment.
+    env = {**os_env, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
+           "PATH": f"{exe.parent}:{os_env.get('PATH', '')}"}
     server = subprocess.Popen([str(exe), "models", "serve", "-m", model.model_uri,
                                "--env-manager", "local", "--host", "127.0.0.1", "-p",
                                str(port)], env=env, stdout=subprocess.DEVNULL,
