@@ -108,6 +108,7 @@ class Corpus:
     source: str = ""
     name: str = ""
     warnings: list[str] = field(default_factory=list)
+    _digest: str | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -145,6 +146,8 @@ class Corpus:
 
     def digest(self) -> str:
         """A SHA-256 of texts, ids, groups and labels: equal data, equal digest."""
+        if self._digest is not None:
+            return self._digest
         h = hashlib.sha256()
         for i in range(len(self)):
             rec = [self.ids[i], self.texts[i],
@@ -155,7 +158,8 @@ class Corpus:
                            if t.kind == "multilabel" else str(y))
             h.update(json.dumps(rec, ensure_ascii=False).encode())
             h.update(b"\n")
-        return h.hexdigest()
+        self._digest = h.hexdigest()
+        return self._digest
 
 
 def _where(path: str, source: str, i: int, rid: Any, lines: list[int] | None) -> str:

@@ -83,8 +83,9 @@ class Predictor:
         return f"<framing.Predictor {tasks}>"
 
     # -- scores --------------------------------------------------------------------------
-    def _scores(self, texts: list[str]) -> dict[str, np.ndarray]:
-        X = self._features.transform(texts)
+    def _scores(self, texts: list[str], X=None) -> dict[str, np.ndarray]:
+        """Per-task scores; ``X`` is the texts' features when already computed."""
+        X = self._features.transform(texts) if X is None else X
         out = {}
         for t in self.tasks:
             labels = self.labels[t]
@@ -208,7 +209,8 @@ class Predictor:
         if task not in self.tasks:
             raise ValueError(f"unknown task {task!r}; tasks are {self.tasks}")
         labels = self.labels[task]
-        scores = self._scores(items)[task][0]
+        x = self._features.transform(items)
+        scores = self._scores(items, x)[task][0]
         if label is None:
             label = labels[int(np.argmax(scores))]
         if label not in labels:
@@ -218,7 +220,6 @@ class Predictor:
         if task in self._constant:
             return {**base, "intercept": None, "contributions": [],
                     "note": "constant prediction: the training data had one class"}
-        x = self._features.transform(items)
         model = self._models[task]
         sign = 1.0
         if self.kinds[task] == "multilabel":

@@ -248,7 +248,7 @@ class RunLogger:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             _write_artifacts(tmp, cfg, container, corpus, evaluation, fitted, card)
-            mlflow.log_artifacts(str(tmp), artifact_path=None)
+            mlflow.log_artifacts(str(tmp))
         with contextlib.suppress(Exception):
             from hydra.core.hydra_config import HydraConfig
 
