@@ -183,3 +183,15 @@ def test_mlflow_models_serve_answers_on_loopback(tracked_run):
         "Israel's strikes on Gaza were condemned by both leaders.")
     assert pred["tone"] == expected["tone"] and pred["theme"] == expected["theme"]
     assert pred["theme/gaza"] == pytest.approx(expected["scores"]["theme"]["gaza"])
+
+
+def test_hashing_features_train_track_and_explain(cfg_factory):
+    cfg = cfg_factory(["features=hashing", "features.hashing.n_features=4096", "eval.n_boot=0"],
+                      tracking="sqlite")
+    train(cfg)
+    model = framing.load(cfg.output.model_path)
+    e = model.explain("Gaza was bombed again.", "theme", label="gaza", k=3)
+    assert any(c["feature"].startswith("hashing__hash_") or c["feature"].startswith(
+        "codebook__") for c in e["contributions"])
+    _, runs = runs_of(Path(cfg.tracking.uri.removeprefix("sqlite:///")))
+    assert runs[0].info.status == "FINISHED"

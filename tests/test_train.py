@@ -237,3 +237,15 @@ def test_given_train_test_split_scores_the_test_split_only(cfg_factory, tmp_path
     assert card["evaluation"]["strategy"] == "split"
     m = card["evaluation"]["metrics"]
     assert m["n_folds"] == 1 and m["n_records"] == 10 and m["y/accuracy"] == 1.0
+
+
+@pytest.mark.slow
+def test_optuna_sweep_when_the_optional_extra_is_installed(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    code, out, err = run_cli("framing-train", "-m", "experiment=sweep_optuna",
+                             "hydra.sweeper.n_trials=3", "eval.n_boot=0", "tracking=off",
+                             f"output.model_path={tmp_path / 'm.joblib'}",
+                             f"hydra.sweep.dir={tmp_path / 'sw'}")
+    assert code == 0, err[-2000:]
+    assert "Best value:" in out + err
+    assert len(list((tmp_path / "sw").glob("*/m.joblib"))) == 3

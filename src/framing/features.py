@@ -236,3 +236,22 @@ def build_features(cfg: Mapping[str, Any], codebook: Mapping[str, Sequence[str]]
     if not parts:
         raise ValueError("every feature family is switched off; enable at least one")
     return FeatureUnion(parts, transformer_weights=weights)
+
+
+def feature_names(features) -> np.ndarray:
+    """Output column names of a fitted feature map; hashing columns are ``hash_<i>``."""
+    try:
+        return np.asarray(features.get_feature_names_out(), dtype=object)
+    except (AttributeError, NotImplementedError, ValueError):
+        pass
+    parts = getattr(features, "transformer_list", None)
+    if parts is None:
+        return np.asarray([f"hash_{i}" for i in range(features.n_features)], dtype=object)
+    names: list[str] = []
+    for name, est in parts:
+        try:
+            names += [f"{name}__{n}" for n in est.get_feature_names_out()]
+        except (AttributeError, NotImplementedError, ValueError):
+            width = est[0].n_features if isinstance(est, Pipeline) else est.n_features
+            names += [f"{name}__hash_{i}" for i in range(width)]
+    return np.asarray(names, dtype=object)

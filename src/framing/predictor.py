@@ -19,6 +19,7 @@ import numpy as np
 
 from framing.bundle import read_bundle
 from framing.corpus import Segmenter
+from framing.features import feature_names
 
 
 def _as_texts(texts: str | Sequence[str], allow_empty: bool = True) -> tuple[list[str], bool]:
@@ -163,22 +164,7 @@ class Predictor:
 
         Hashing features have no names: they are called ``hash_<column>``.
         """
-        feats = self._features
-        try:
-            return np.asarray(feats.get_feature_names_out(), dtype=object)
-        except (AttributeError, NotImplementedError, ValueError):
-            pass
-        parts = getattr(feats, "transformer_list", None)
-        if parts is None:
-            return np.asarray([f"hash_{i}" for i in range(feats.n_features)], dtype=object)
-        names: list[str] = []
-        for name, est in parts:
-            try:
-                names += [f"{name}__{n}" for n in est.get_feature_names_out()]
-            except (AttributeError, NotImplementedError, ValueError):
-                width = est[0].n_features if hasattr(est, "steps") else est.n_features
-                names += [f"{name}__hash_{i}" for i in range(width)]
-        return np.asarray(names, dtype=object)
+        return feature_names(self._features)
 
     def explain(self, text: str, task: str, label: str | None = None, k: int = 10
                 ) -> dict[str, Any]:

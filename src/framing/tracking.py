@@ -368,7 +368,9 @@ def _write_artifacts(out: Path, cfg, container, corpus, evaluation, fitted, card
 
 def top_features(fitted, k: int = 20) -> dict[str, dict[str, list]]:
     """Per task and label, the k features with the largest positive weight."""
-    names = fitted.features.get_feature_names_out()
+    from framing.features import feature_names
+
+    names = feature_names(fitted.features)
     out: dict[str, dict[str, list]] = {}
     for t in fitted.tasks:
         if t.name not in fitted.models:
