@@ -108,3 +108,19 @@ def test_parquet_streams_like_json_lines(tmp_path):
                      n_features=2**16)
     assert (a.n_train, a.n_holdout) == (b.n_train, b.n_holdout)
     assert np.allclose(a.models["label"].coef_, b.models["label"].coef_)
+
+
+def test_cli_predicts_from_parquet_like_from_json_lines(trained, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"id": f"p{i}", "text": t} for i, t in enumerate(
+        ["Trade and the gas pipeline were discussed.", "Gaza was bombed.", "Talks went on."])]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "in.parquet")
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    outs = []
+    for src in ("in.parquet", "in.jsonl"):
+        code, out, err = run_cli("framing", "predict", trained[0], tmp_path / src)
+        assert code == 0, err
+        outs.append([json.loads(x) for x in out.splitlines()])
+    assert outs[0] == outs[1] and [r["id"] for r in outs[0]] == ["p0", "p1", "p2"]

@@ -63,6 +63,31 @@ def _open_lines(name: str) -> tuple[str, Iterator[str]]:
     return name, lines()
 
 
+def _parquet_inputs(name: str, batch_size: int) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from a Parquet file with a ``text`` column, a batch at a time."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise FramingDataError(f"{name}: reading Parquet needs pyarrow (pip install "
+                               "pyarrow), or convert the file to JSON lines.") from None
+    path = Path(name)
+    if not path.is_file():
+        raise FramingDataError(f"{path}: no such file. Check the path.")
+    pf = pq.ParquetFile(path)
+    cols = pf.schema_arrow.names
+    if "text" not in cols:
+        raise FramingDataError(f"{path}: no column 'text' (columns: {cols}).")
+    row = 0
+    for batch in pf.iter_batches(batch_size=batch_size,
+                                 columns=["text"] + (["id"] if "id" in cols else [])):
+        for rec in batch.to_pylist():
+            row += 1
+            if not isinstance(rec["text"], str) or not rec["text"].strip():
+                raise FramingDataError(f"{path}, row {row}: 'text' is empty. Remove the row "
+                                       "or give it text.")
+            yield str(rec.get("id", f"{path.stem}-{row}")), rec["text"]
+
+
 def _paragraph_inputs(name: str, lines: Iterator[str]) -> Iterator[tuple[str, str]]:
     """(id, text) pairs from JSON lines (a ``text`` field) or plain text, a line each.
 
@@ -119,7 +144,9 @@ def cmd_predict(args) -> int:
                 progress(1)
                 continue
             batch: list[tuple[str, str]] = []
-            for item in _paragraph_inputs(display, lines):
+            items = (_parquet_inputs(name, args.batch_size) if name.endswith(".parquet")
+                     else _paragraph_inputs(display, lines))
+            for item in items:
                 batch.append(item)
                 if len(batch) >= args.batch_size:
                     yield from _predict_batch(model, batch)
@@ -214,8 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("predict", help="label paragraphs or whole articles")
     s.add_argument("model", help="predictor bundle (.joblib)")
-    s.add_argument("files", nargs="*", help="JSON lines with a 'text' field, or plain text "
-                   "with one paragraph a line; '-' or nothing reads stdin")
+    s.add_argument("files", nargs="*", help="JSON lines with a 'text' field, Parquet with a "
+                   "'text' column, or plain text with one paragraph a line; '-' or nothing "
+                   "reads stdin")
     s.add_argument("--article", action="store_true",
                    help="each file is one raw article: segment it and add its profile")
     s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
