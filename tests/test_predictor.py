@@ -217,3 +217,10 @@ def test_predictor_runs_without_the_training_extras(trained, tmp_path):
     r = subprocess.run([str(venv / "bin" / "python"), "-c", "import hydra"],
                        capture_output=True, text=True, env=env)
     assert r.returncode != 0  # really no training extras there
+
+
+def test_import_framing_stays_light():
+    code = ("import sys, framing; print(sorted(k for k in ('sklearn', 'scipy', 'joblib', "
+            "'hydra', 'mlflow', 'datasets') if k in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"  # scikit-learn and joblib load with the first model

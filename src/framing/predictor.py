@@ -19,7 +19,6 @@ import numpy as np
 
 from framing.bundle import read_bundle
 from framing.corpus import Segmenter
-from framing.features import feature_names
 
 
 def _as_texts(texts: str | Sequence[str], allow_empty: bool = True) -> tuple[list[str], bool]:
@@ -164,6 +163,8 @@ class Predictor:
 
         Hashing features have no names: they are called ``hash_<column>``.
         """
+        from framing.features import feature_names  # scikit-learn: only when asked
+
         return feature_names(self._features)
 
     def explain(self, text: str, task: str, label: str | None = None, k: int = 10
