@@ -249,3 +249,14 @@ def test_optuna_sweep_when_the_optional_extra_is_installed(tmp_path):
     assert code == 0, err[-2000:]
     assert "Best value:" in out + err
     assert len(list((tmp_path / "sw").glob("*/m.joblib"))) == 3
+
+
+@pytest.mark.slow
+def test_parallel_one_vs_rest_gives_the_same_model(cfg_factory):
+    base = cfg_factory(["eval.n_boot=0"])
+    train(base)
+    one = framing.load(base.output.model_path).predict_proba(["Gas pipeline and terrorism."])
+    par = cfg_factory(["eval.n_boot=0", "eval.ovr_n_jobs=2"])
+    train(par)
+    two = framing.load(par.output.model_path).predict_proba(["Gas pipeline and terrorism."])
+    assert np.allclose(one["theme"], two["theme"])

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.model_selection import GroupKFold, KFold, LeaveOneGroupOut, StratifiedKFold
 
 from framing.data import Corpus, TaskSpec
@@ -176,6 +177,11 @@ class Trainer:
         notes = [] if notes is None else notes
         features = build_features(self.feature_cfg, self.codebook)
         X = features.fit_transform(list(texts))
+        if sp.issparse(X):
+            # Canonical CSR (sorted, no duplicates): parallel one-vs-rest workers get it
+            # read-only and must not need to sort it in place.
+            X = X.tocsr()
+            X.sum_duplicates()
         models, constant, thr = {}, {}, {}
         for t in tasks:
             y = targets[t.name]
