@@ -76,7 +76,7 @@ def is_holdout(rid: str, share: float) -> bool:
 
 def hashing_features(n_features: int = 2**20, ngram_range: Sequence[int] = (1, 2),
                      lowercase: bool = True) -> HashingVectorizer:
-    """The stateless feature map of the streaming path (sublinear TF, L2 rows)."""
+    """The stateless feature map of the streaming path (term counts, L2-normalised rows)."""
     return HashingVectorizer(n_features=n_features, ngram_range=tuple(ngram_range),
                              lowercase=lowercase, alternate_sign=False, norm="l2")
 
