@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,9 +173,9 @@ def _where(path: str, source: str, i: int, rid: Any, lines: list[int] | None) ->
     return f"{loc} (id {rid!r})" if rid is not None else loc
 
 
-def _jsonl_lines(path: Path) -> list[int]:
-    """Line number of each record of a JSON-lines file; raise on the first malformed line."""
-    lines = []
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each record of a JSON-lines file, blank lines skipped;
+    the first malformed line raises :class:`FramingDataError`."""
     with path.open("rb") as f:
         for n, raw in enumerate(f, 1):
             if not raw.strip():
@@ -192,8 +192,12 @@ def _jsonl_lines(path: Path) -> list[int]:
             if not isinstance(obj, dict):
                 raise FramingDataError(f"{path}, line {n}: a JSON {type(obj).__name__}, not an "
                                        "object. Each line must be one JSON object.")
-            lines.append(n)
-    return lines
+            yield n, obj
+
+
+def _jsonl_lines(path: Path) -> list[int]:
+    """Line number of each record of a JSON-lines file (validating every line)."""
+    return [n for n, _ in iter_jsonl(path)]
 
 
 def _read_table(spec: DataSpec) -> tuple[list[dict], list[int] | None, np.ndarray | None]:

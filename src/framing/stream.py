@@ -10,7 +10,6 @@ ordinary predictor bundle.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -22,7 +21,7 @@ import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 
-from framing.data import TaskSpec
+from framing.data import TaskSpec, iter_jsonl
 from framing.errors import FramingDataError
 from framing.models import PerLabelSGD
 
@@ -46,22 +45,12 @@ def iter_records(path: str | Path, chunk_size: int = 10000) -> Iterator[list[dic
             yield recs
         return
     chunk: list[dict[str, Any]] = []
-    with path.open("rb") as f:
-        for n, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            try:
-                rec = json.loads(raw)
-            except json.JSONDecodeError as e:
-                raise FramingDataError(f"{path}, line {n}: malformed JSON ({e.msg}). Fix or "
-                                       "remove the line.") from None
-            if not isinstance(rec, dict):
-                raise FramingDataError(f"{path}, line {n}: not a JSON object.")
-            rec["_line"] = n
-            chunk.append(rec)
-            if len(chunk) >= chunk_size:
-                yield chunk
-                chunk = []
+    for n, rec in iter_jsonl(path):
+        rec["_line"] = n
+        chunk.append(rec)
+        if len(chunk) >= chunk_size:
+            yield chunk
+            chunk = []
     if chunk:
         yield chunk
 
