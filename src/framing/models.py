@@ -146,7 +146,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(model, CalibratedClassifierCV):
             inner = model.calibrated_classifiers_[0].estimator
         n_iter = getattr(inner, "n_iter_", None)
-        self._n_iter.append(int(np.max(n_iter)) if n_iter is not None else 1)
+        self.n_iter_ = max(self.n_iter_, int(np.max(n_iter)) if n_iter is not None else 1)
         if isinstance(inner, ComplementNB):
             flp = inner.feature_log_prob_
             coef = flp[1:] - flp[0] if flp.shape[0] == 2 else flp
@@ -168,11 +168,10 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
                                  "naive-Bayes weighting and complement naive Bayes need "
                                  "non-negative features (counts, TF-IDF).")
         Xp = self._prepare(X)
-        self._n_iter: list[int] = []
+        self.n_iter_ = 0  # the most iterations any underlying fit took
         if not self.nb_weight:
             self.model_, self.coef_, self.intercept_ = self._fit_one(Xp, y)
             self.nb_ratio_ = None
-            self.n_iter_ = max(self._n_iter)
             return self
         binary = len(self.classes_) == 2
         targets = [self.classes_[1]] if binary else list(self.classes_)
@@ -198,7 +197,6 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         self.nb_ratio_ = np.vstack(ratios)
         self.coef_ = np.vstack(coefs)
         self.intercept_ = np.asarray(intercepts)
-        self.n_iter_ = max(self._n_iter)
         return self
 
     # -- prediction --------------------------------------------------------------------

@@ -78,20 +78,16 @@ def run_name(cfg: DictConfig) -> str:
     """The experiment name (or config) and the command-line overrides."""
     if cfg.get("run_name"):
         return str(cfg.run_name)
-    overrides: list[str] = []
-    with contextlib.suppress(Exception):
+    base, overrides = "default", []
+    with contextlib.suppress(Exception):  # no Hydra context: a plain call of train()
         from hydra.core.hydra_config import HydraConfig
 
         if HydraConfig.initialized():
-            overrides = [o for o in HydraConfig.get().overrides.task
+            hc = HydraConfig.get()
+            base = hc.runtime.choices.get("experiment") or "default"
+            overrides = [o for o in hc.overrides.task
                          if not o.startswith(("experiment=", "hydra", "tracking", "output.",
                                               "paths."))]
-    base = "default"
-    with contextlib.suppress(Exception):
-        from hydra.core.hydra_config import HydraConfig
-
-        if HydraConfig.initialized():
-            base = HydraConfig.get().runtime.choices.get("experiment") or "default"
     return " ".join([base, *overrides])[:250]
 
 
@@ -241,9 +237,7 @@ class RunLogger:
             return
         mlflow = self.mlflow
         container = OmegaConf.to_container(cfg, resolve=True)
-        mlflow.log_params(_params(cfg))
-        mlflow.log_metrics({k.replace(":", "_"): float(v) for k, v in metrics.items()
-                            if v is not None and np.isfinite(v)})
+        self._log_params_metrics(cfg, metrics)
         self._log_dataset(corpus)
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
@@ -263,10 +257,14 @@ class RunLogger:
         """Params, metrics and the bundle of a streaming run (no-op when tracking is off)."""
         if self.mlflow is None:
             return
+        self._log_params_metrics(cfg, metrics)
+        if model_path is not None:
+            self._log_bundle(model_path, ["example text"])
+
+    def _log_params_metrics(self, cfg, metrics) -> None:
         self.mlflow.log_params(_params(cfg))
-        self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()
+        self.mlflow.log_metrics({k.replace(":", "_"): float(v) for k, v in metrics.items()
                                  if v is not None and np.isfinite(v)})
-        self._log_bundle(model_path, ["example text"])
 
     def _log_bundle(self, model_path, examples) -> None:
         mlflow = self.mlflow

@@ -201,23 +201,31 @@ def train(cfg: DictConfig) -> float:
     with tracker.run(cfg, corpus) as run:
         thresholds = {k: [float(x) for x in v] for k, v in fitted.thresholds.items()}
         card = model_card(cfg, corpus, evaluation, run.run_id, thresholds, metrics)
-        bundle = {
-            "features": fitted.features, "models": fitted.models,
-            "constant": fitted.constant, "thresholds": thresholds,
-            "tasks": [{"name": t.name, "kind": t.kind, "labels": list(t.labels)}
-                      for t in corpus.tasks],
-            "card": card,
-        }
-        model_path = None
-        if cfg.output.write_model:
-            model_path = Path(cfg.output.model_path)
-            if _is_multirun():
-                model_path = Path(cfg.paths.output_dir) / model_path.name
-            write_bundle(bundle, model_path, card_markdown(card))
-            log.info("predictor written to %s", model_path)
+        model_path = save_predictor(cfg, fitted.features, fitted.models, fitted.constant,
+                                    thresholds, corpus.tasks, card)
         run.log_all(cfg, corpus, evaluation, metrics, fitted, card, model_path)
     log.info("objective %.4f", value)
     return value
+
+
+def save_predictor(cfg: DictConfig, features, models, constant, thresholds, tasks,
+                   card: dict[str, Any]) -> Path | None:
+    """Write the bundle (and its card and digest) unless ``output.write_model`` is off.
+
+    In a multirun each job writes into its own output folder.
+    """
+    if not cfg.output.write_model:
+        return None
+    model_path = Path(cfg.output.model_path)
+    if _is_multirun():
+        model_path = Path(cfg.paths.output_dir) / model_path.name
+    bundle = {"features": features, "models": models, "constant": constant,
+              "thresholds": thresholds, "card": card,
+              "tasks": [{"name": t.name, "kind": t.kind, "labels": list(t.labels)}
+                        for t in tasks]}
+    write_bundle(bundle, model_path, card_markdown(card))
+    log.info("predictor written to %s", model_path)
+    return model_path
 
 
 def train_streaming(cfg: DictConfig, tracker) -> float:
@@ -252,15 +260,8 @@ def train_streaming(cfg: DictConfig, tracker) -> float:
             "thresholds": thresholds, "config": OmegaConf.to_container(cfg, resolve=True),
             "mlflow_run_id": run.run_id,
         }
-        bundle = {"features": res.features, "models": res.models, "constant": {},
-                  "thresholds": thresholds,
-                  "tasks": [{"name": t.name, "kind": t.kind, "labels": list(t.labels)}
-                            for t in res.tasks], "card": card}
-        model_path = Path(cfg.output.model_path)
-        if _is_multirun():
-            model_path = Path(cfg.paths.output_dir) / model_path.name
-        write_bundle(bundle, model_path, card_markdown(card))
-        log.info("predictor written to %s", model_path)
+        model_path = save_predictor(cfg, res.features, res.models, {}, thresholds, res.tasks,
+                                    card)
         run.log_plain(cfg, metrics, model_path)
     return float(np.mean([metrics[f"{t.name}/macro_f1"] for t in res.tasks]))
 
@@ -280,13 +281,9 @@ def _hydra_main():
 
 
 def main() -> None:
-    """Console entry point ``framing-train``: Hydra CLI, errors printed without traceback."""
+    """Console entry point ``framing-train`` (the Hydra command line)."""
     logging.basicConfig(format="[%(levelname)s] %(name)s: %(message)s", level=logging.INFO)
-    try:
-        _hydra_main()()
-    except FramingError as e:
-        print(f"framing-train: error: {e}", file=sys.stderr)
-        sys.exit(2)
+    _hydra_main()()
 
 
 if __name__ == "__main__":
