@@ -17,29 +17,13 @@ BENCHMARKS = Path(os.environ.get("FRAMING_BENCHMARKS", ROOT.parent / "shared" / 
 
 def compose(tmp_path: Path, overrides: list[str] = (), tracking: str = "off"):
     """The train config with every output (model, runs, store) under ``tmp_path``."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf import open_dict
+    from framing.config import compose as framing_compose
 
-    from framing.config import config_dir, register_resolvers
-
-    register_resolvers()
-    GlobalHydra.instance().clear()
     base = [f"tracking={tracking}", f"output.model_path={tmp_path / 'models' / 'framing.joblib'}"]
     if tracking == "sqlite":
         base += [f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}",
                  f"tracking.artifact_location={tmp_path / 'mlartifacts'}"]
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = hydra_compose("train", overrides=[*base, *overrides], return_hydra_config=True)
-        with open_dict(cfg):
-            cfg.hydra.runtime.output_dir = str(tmp_path / "outputs")
-        HydraConfig.instance().set_config(cfg)
-        with open_dict(cfg):
-            cfg.paths.output_dir = str(tmp_path / "outputs")
-            del cfg["hydra"]
-    return cfg
+    return framing_compose([*base, *overrides], output_dir=tmp_path / "outputs")
 
 
 @pytest.fixture

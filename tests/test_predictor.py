@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import framing
-from framing.bundle import FORMAT_VERSION, read_bundle, sha_path, write_bundle
+from framing.model import FORMAT_VERSION, card_path, read_bundle, sha_path
 
 from conftest import ROOT, SEEDS, run_cli
 
@@ -123,7 +123,7 @@ def test_truncated_bundle(trained, tmp_path):
 def test_foreign_joblib_file(tmp_path):
     p = tmp_path / "other.joblib"
     joblib.dump({"weights": [1, 2, 3]}, p)
-    with pytest.raises(framing.ModelLoadError, match="not a framing predictor bundle"):
+    with pytest.raises(framing.ModelLoadError, match="not a framing model file"):
         framing.load(p)
     q = tmp_path / "text.joblib"
     q.write_text("hello")
@@ -136,16 +136,25 @@ def test_wrong_format_version(trained, tmp_path):
     bundle["format_version"] = FORMAT_VERSION + 1
     p = tmp_path / "future.joblib"
     joblib.dump(bundle, p)
-    with pytest.raises(framing.ModelLoadError, match="format version 2, this framing reads "
-                                                     "version 1"):
+    with pytest.raises(framing.ModelLoadError, match="format version 3; this framing reads "
+                                                     "versions 1, 2"):
         framing.load(p)
 
 
-def test_scikit_learn_version_mismatch_warns_or_errors(trained, tmp_path):
+def test_a_model_file_of_framing_0_1_still_loads(trained, tmp_path):
+    """Format version 1 (framing 0.1) kept the estimators under 'models'."""
     bundle = read_bundle(trained[0])
-    bundle["card"]["versions"]["scikit-learn"] = "0.0.1"
-    bundle.pop("format"), bundle.pop("format_version")
-    p = write_bundle(bundle, tmp_path / "old.joblib")
+    bundle["models"] = bundle.pop("estimators")
+    bundle["format_version"] = 1
+    p = tmp_path / "v1.joblib"
+    joblib.dump(bundle, p)
+    assert framing.load(p).predict(TEXTS) == framing.load(trained[0]).predict(TEXTS)
+
+
+def test_scikit_learn_version_mismatch_warns_or_errors(trained, tmp_path):
+    model = framing.load(trained[0])
+    model.card["versions"]["scikit-learn"] = "0.0.1"
+    p = model.save(tmp_path / "old.joblib")
     with pytest.warns(UserWarning, match="made with scikit-learn 0.0.1"):
         framing.load(p)
     with pytest.raises(framing.ModelLoadError, match="made with scikit-learn 0.0.1"):
@@ -155,7 +164,7 @@ def test_scikit_learn_version_mismatch_warns_or_errors(trained, tmp_path):
 def test_bundle_files_and_card(trained):
     path = trained[0]
     assert sha_path(path).read_text().split()[1] == path.name
-    card_md = (path.parent / "MODEL_CARD.md").read_text()
+    card_md = card_path(path).read_text()
     assert "## Evaluation" in card_md and "theme" in card_md and "load only files you trust" \
         in card_md
     card = framing.load(path).card

@@ -5,9 +5,8 @@ import pytest
 from sklearn.linear_model import SGDClassifier
 
 import framing
-from framing.data import TaskSpec
-from framing.errors import FramingDataError
-from framing.stream import hashing_features, is_holdout, iter_records, train_stream
+from framing.errors import FramingConfigError, FramingDataError
+from framing.stream import StreamTrainer, is_holdout, iter_records
 from framing.train import train
 
 from conftest import run_cli
@@ -29,8 +28,17 @@ def make_corpus(path, n=3000, seed=0):
     return path
 
 
-TASKS = [TaskSpec("label", "label", "multiclass", ["neg", "pos"]),
-         TaskSpec("tags", "tags", "multilabel", ["long", "short"])]
+LABEL = "{name: label, column: label, kind: multiclass, labels: [neg, pos]}"
+TAGS = "{name: tags, column: tags, kind: multilabel, labels: [long, short]}"
+
+
+def stream(cfg_factory, path, tasks=(LABEL,), **settings):
+    """A StreamTrainer on ``path`` (experiment=streaming, small hashing space)."""
+    over = {"stream.progress": "false", "stream.chunk_size": 1000, "stream.holdout": 0.1,
+            "features.hashing.n_features": 2**16, "eval.n_boot": 0, **settings}
+    return StreamTrainer(cfg_factory(["experiment=streaming", "data=jsonl", f"data.path={path}",
+                                      f"data.tasks=[{', '.join(tasks)}]",
+                                      *[f"{k}={v}" for k, v in over.items()]]))
 
 
 def test_chunks_cover_the_file_once(tmp_path):
@@ -39,44 +47,61 @@ def test_chunks_cover_the_file_once(tmp_path):
     assert sizes == [1000, 1000, 500]
 
 
-def test_streamed_model_equals_the_in_memory_model(tmp_path):
+def test_streamed_model_equals_the_in_memory_model(cfg_factory, tmp_path):
     """Chunked partial_fit over the file = one partial_fit pass over all rows in memory."""
     p = make_corpus(tmp_path / "c.jsonl", 3000)
-    res = train_stream(p, TASKS[:1], chunk_size=700, holdout=0.0, n_features=2**16)
+    model, _ = stream(cfg_factory, p, **{"stream.chunk_size": 700}).fit()
     rows = [json.loads(x) for x in p.read_text().splitlines()]
-    X = hashing_features(2**16).transform([r["text"] for r in rows])
+    held = [is_holdout(r["id"], 0.1) for r in rows]
+    X = model.transform([r["text"] for r in rows])
     y = np.array([r["label"] for r in rows], dtype=object)
     ref = SGDClassifier(loss="log_loss", alpha=1e-6, random_state=0)
     for start in range(0, len(rows), 700):  # the same sample order
-        ref.partial_fit(X[start:start + 700], y[start:start + 700],
-                        classes=np.array(["neg", "pos"], dtype=object))
-    assert np.allclose(res.models["label"].coef_, ref.coef_)
-    assert np.array_equal(res.models["label"].predict(X), ref.predict(X))
+        keep = [i for i in range(start, min(start + 700, len(rows))) if not held[i]]
+        ref.partial_fit(X[keep], y[keep], classes=np.array(["neg", "pos"], dtype=object))
+    assert np.allclose(model.estimators["label"].coef_, ref.coef_)
+    assert np.array_equal(model.estimators["label"].predict(X), ref.predict(X))
 
 
-def test_held_out_share_is_stable_and_scored(tmp_path):
+def test_held_out_share_is_stable_and_scored(cfg_factory, tmp_path):
     p = make_corpus(tmp_path / "c.jsonl", 3000)
-    res = train_stream(p, TASKS, chunk_size=1000, holdout=0.1, n_features=2**16)
+    model, report = stream(cfg_factory, p, (LABEL, TAGS)).fit()
     expected = sum(is_holdout(f"g{i}", 0.1) for i in range(3000))
-    assert res.n_holdout == expected and res.n_train == 3000 - expected
+    assert report.evaluation.n_records == expected
+    assert report.metrics["n_train"] == 3000 - expected
     assert 200 < expected < 400
-    assert res.metrics["label/accuracy"] > 0.95
-    assert res.metrics["tags/macro_f1"] > 0.4
+    assert report.metrics["label/accuracy"] > 0.95
+    assert report.metrics["tags/macro_f1"] > 0.4
+    assert "baseline/majority/label/macro_f1" in report.metrics
+    assert model.card["data"]["n_records"] == 3000 and len(model.card["data"]["digest"]) == 64
 
 
-def test_stream_errors_name_the_line(tmp_path):
+def test_stream_errors_name_the_line(cfg_factory, tmp_path):
     p = tmp_path / "bad.jsonl"
     p.write_text('{"id": "a", "text": "good", "label": "pos"}\n'
                  '{"id": "b", "text": "bad", "label": "meh"}\n')
     with pytest.raises(FramingDataError, match=r"bad\.jsonl, line 2: label 'meh'"):
-        train_stream(p, TASKS[:1], chunk_size=10, holdout=0.0)
+        stream(cfg_factory, p, **{"stream.chunk_size": 10}).fit()
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model=logreg", "model.family=logreg: only sgd learns from chunks"),
+    ("features=default", "features word, style: only hashing without IDF"),
+    ("eval.thresholds=tune", "eval.thresholds=tune needs a second pass"),
+    ("model.class_weight=balanced", "partial_fit cannot balance classes"),
+], ids=["model family", "features with a vocabulary", "tuned thresholds", "class weights"])
+def test_settings_the_stream_cannot_honour_are_refused(cfg_factory, tmp_path, override,
+                                                       message):
+    p = make_corpus(tmp_path / "c.jsonl", 100)
+    with pytest.raises(FramingConfigError, match=message):
+        stream(cfg_factory, p, **dict([override.split("=")]))
 
 
 def test_streaming_training_writes_a_predictor_and_cli_streams_predictions(cfg_factory,
                                                                            tmp_path):
     p = make_corpus(tmp_path / "c.jsonl", 2000)
-    cfg = cfg_factory(["stream.enabled=true", "stream.progress=false", "stream.chunk_size=500",
-                       "stream.n_features=65536", "data=jsonl", f"data.path={p}",
+    cfg = cfg_factory(["experiment=streaming", "stream.progress=false", "stream.chunk_size=500",
+                       "features.hashing.n_features=65536", "data=jsonl", f"data.path={p}",
                        "data.tasks=[{name: label, column: label, kind: multiclass, "
                        "labels: [neg, pos]}, {name: tags, column: tags, kind: multilabel, "
                        "labels: [long, short]}]"])
@@ -85,7 +110,7 @@ def test_streaming_training_writes_a_predictor_and_cli_streams_predictions(cfg_f
     model = framing.load(cfg.output.model_path)
     assert model.predict("good great superb")["label"] == "pos"
     e = model.explain("awful grim", "label", k=3)
-    assert e["label"] == "neg" and e["contributions"][0]["feature"].startswith("hash_")
+    assert e["label"] == "neg" and e["contributions"][0]["feature"].startswith("hashing__hash_")
     out = tmp_path / "pred.jsonl"
     code, _, err = run_cli("framing", "predict", cfg.output.model_path, p, "-o", out,
                            "--batch-size", "300", "--progress")
@@ -96,18 +121,18 @@ def test_streaming_training_writes_a_predictor_and_cli_streams_predictions(cfg_f
         model.predict([json.loads(x)["text"] for x in p.read_text().splitlines()[:5]]))]
 
 
-def test_parquet_streams_like_json_lines(tmp_path):
+def test_parquet_streams_like_json_lines(cfg_factory, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     p = make_corpus(tmp_path / "c.jsonl", 1500)
     rows = [json.loads(x) for x in p.read_text().splitlines()]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "c.parquet", row_group_size=400)
-    a = train_stream(p, TASKS[:1], chunk_size=500, holdout=0.1, n_features=2**16)
-    b = train_stream(tmp_path / "c.parquet", TASKS[:1], chunk_size=500, holdout=0.1,
-                     n_features=2**16)
-    assert (a.n_train, a.n_holdout) == (b.n_train, b.n_holdout)
-    assert np.allclose(a.models["label"].coef_, b.models["label"].coef_)
+    a, ra = stream(cfg_factory, p, **{"stream.chunk_size": 500}).fit()
+    b, rb = stream(cfg_factory, tmp_path / "c.parquet", **{"stream.chunk_size": 500,
+                                                          "data.source": "parquet"}).fit()
+    assert ra.metrics["n_train"] == rb.metrics["n_train"]
+    assert np.allclose(a.estimators["label"].coef_, b.estimators["label"].coef_)
 
 
 def test_cli_predicts_from_parquet_like_from_json_lines(trained, tmp_path):

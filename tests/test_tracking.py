@@ -123,11 +123,12 @@ def test_parallel_sweep_gives_a_parent_with_every_child(tmp_path):
 
 
 def test_ui_command_binds_loopback_by_default(monkeypatch, capsys):
-    from framing import cli, tracking
+    import subprocess
+
+    from framing import cli
 
     seen = {}
-    monkeypatch.setattr(tracking.subprocess, "call", lambda cmd: seen.setdefault("cmd", cmd)
-                        and 0)
+    monkeypatch.setattr(subprocess, "call", lambda cmd: seen.setdefault("cmd", cmd) and 0)
     assert cli.main(["ui", "--port", "5999"]) == 0
     cmd = seen["cmd"]
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"

@@ -163,12 +163,8 @@ def test_configs_ship_inside_the_wheel_and_compose_outside_the_repo(tmp_path):
     assert "framing/conf/model/nbsvm.yaml" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    probe = ("from framing.config import config_dir; from hydra import compose, "
-             "initialize_config_dir; from framing.config import register_resolvers;"
-             "register_resolvers();"
-             "d = config_dir(); print(d);"
-             "initialize_config_dir(config_dir=str(d), version_base='1.3');"
-             "c = compose('train', overrides=['experiment=char_ngrams']);"
+    probe = ("from framing.config import compose, config_dir; print(config_dir());"
+             "c = compose(['experiment=char_ngrams']);"
              "print(c.features.char.enabled)")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                        cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
@@ -215,12 +211,22 @@ def test_store_and_outputs_go_to_the_project_root_whatever_the_cwd(tmp_path):
     (["data=jsonl"], "data.path is not set. Give it on the command line"),
     (["tracking=server", "tracking.uri=???"], "tracking.uri is not set"),
     (["tracking.uri=mlruns"], "MLflow's file store is not supported"),
-    (["eval.strategy=bogus", "tracking=off"], "eval.strategy 'bogus' is not one of"),
-], ids=["missing data path", "server without uri", "file store", "unknown strategy"])
+    (["eval.strategy=bogus", "tracking=off"],
+     "eval.strategy=bogus: Invalid value 'bogus', expected one of [auto, logo"),
+    (["model.C=abc", "tracking=off"], "model.C=abc: Value 'abc' of type 'str' could not be "
+                                      "converted to Float"),
+    (["model.family=bogus", "tracking=off"], "Invalid value 'bogus', expected one of [logreg"),
+    (["eval.n_splits=1", "tracking=off"], "eval.n_splits: 1 is too small; give at least 2"),
+    (["model.Cc=1", "tracking=off"], "Key 'Cc' not in 'ModelConfig'"),
+    (["data=seeds", "data.tasks.0.labels=[a, a]", "tracking=off"],
+     "labels ['a'] are repeated"),
+], ids=["missing data path", "server without uri", "file store", "unknown strategy",
+        "wrong type", "unknown family", "out of range", "typo in a key", "repeated label"])
 def test_config_mistakes_are_one_clear_line(tmp_path, args, message):
     code, out, err = run_cli("framing-train", *args, f"output.model_path={tmp_path / 'm.joblib'}",
                              f"hydra.run.dir={tmp_path / 'run'}")
     assert code == 2 and message in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1, err
     assert not (tmp_path / "m.joblib").exists()
 
 

@@ -1,14 +1,26 @@
 """framing: theme and tone classification of news paragraphs.
 
-The public surface is small: :func:`load` a trained bundle and call
-:meth:`Predictor.predict`. Training (``framing-train``) lives in submodules that import
-Hydra, MLflow and datasets only when used.
+The public surface is small: :func:`load` a trained model and call
+:meth:`FramingModel.predict`; :func:`fit` trains one from Python (the training side:
+Hydra, MLflow and datasets are imported only then).
 """
 
 from framing.errors import FramingConfigError, FramingDataError, FramingError, ModelLoadError
-from framing.predictor import Predictor, load
+from framing.model import FramingModel, load
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["FramingConfigError", "FramingDataError", "FramingError", "ModelLoadError",
-           "Predictor", "__version__", "load"]
+#: The name of the model class in framing 0.1, kept for code written against it.
+Predictor = FramingModel
+
+__all__ = ["FramingConfigError", "FramingDataError", "FramingError", "FramingModel",
+           "ModelLoadError", "Predictor", "__version__", "fit", "load"]
+
+
+def __getattr__(name: str):
+    # framing.fit lives on the training side: import it on first use only.
+    if name == "fit":
+        from framing.trainer import fit
+
+        return fit
+    raise AttributeError(f"module 'framing' has no attribute {name!r}")

@@ -35,34 +35,18 @@ def _rows(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
-def _framing_cv(corpus: str, overrides: list[str], tmp: Path) -> tuple[float, float, float]:
-    """(accuracy %, cross-validation seconds, total train() seconds) of a framing config."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf import open_dict
+def _framing_cv(corpus: str, overrides: list[str]) -> tuple[float, float, float]:
+    """(accuracy %, cross-validation seconds, total seconds) of a framing config."""
+    from framing.config import compose
+    from framing.trainer import Trainer
 
-    from framing.config import config_dir, register_resolvers
-    from framing.train import train
-
-    register_resolvers()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = compose("train", overrides=[f"experiment=bench_{corpus}", "tracking=off",
-                                          "eval.n_boot=0", f"output.model_path={tmp}/m.joblib",
-                                          *overrides], return_hydra_config=True)
-        with open_dict(cfg):
-            cfg.hydra.runtime.output_dir = str(tmp)
-        HydraConfig.instance().set_config(cfg)
-        with open_dict(cfg):
-            cfg.paths.output_dir = str(tmp)
-            del cfg["hydra"]
+    cfg = compose([f"experiment=bench_{corpus}", "tracking=off", "eval.n_boot=0", *overrides])
     t0 = time.perf_counter()
-    train(cfg)
+    trainer = Trainer(cfg)
+    data, _ = trainer.load_data()
+    _, report = trainer.fit(data)
     total = time.perf_counter() - t0
-    import framing
-
-    m = framing.load(Path(tmp) / "m.joblib").card["evaluation"]["metrics"]
+    m = report.metrics
     return 100 * m["label/accuracy"], m["time/eval_seconds"], total
 
 
@@ -119,12 +103,12 @@ def quality_table(bench_dir: Path, corpora, fasttext: bool = True) -> list[str]:
         rows = _rows(bench_dir / name / "all.jsonl")
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            acc, cv_s, _ = _framing_cv(name, ["eval.n_jobs=1"], tmp)
-            _, cv_par, _ = _framing_cv(name, ["eval.n_jobs=2"], tmp)
+            acc, cv_s, _ = _framing_cv(name, ["eval.n_jobs=1"])
+            _, cv_par, _ = _framing_cv(name, ["eval.n_jobs=2"])
             # features=ngrams is scikit-learn's TfidfVectorizer with its default tokens.
             plain_acc, plain_s, _ = _framing_cv(name, [
                 "features=ngrams", "model=linear_svm", "model.calibration_cv=0",
-                "model.class_weight=null", "eval.n_jobs=1"], tmp)
+                "model.class_weight=null", "eval.n_jobs=1"])
             sk_acc, sk_s = _sklearn_cv(rows)
             ft = _fasttext_cv(rows, tmp) if fasttext else None
         ft_cells = (f"{ft[0]:.1f} | {ft[1]:.1f} | {cv_par / ft[1]:.2f}x" if ft
@@ -195,16 +179,15 @@ def peak_mb():
 
 _STREAM_TRAIN = _PEAK + """
 import sys, time
-from framing.data import TaskSpec
-from framing.stream import train_stream
-from framing.bundle import write_bundle
+from framing.config import compose
+from framing.stream import StreamTrainer
 t = time.perf_counter()
-res = train_stream(sys.argv[1], [TaskSpec("label", "label", "multiclass", ["a", "b"])],
-                   chunk_size=10000, holdout=0.1, n_features=2**20)
-write_bundle({"features": res.features, "models": res.models, "constant": {},
-              "thresholds": {}, "tasks": [{"name": "label", "kind": "multiclass",
-              "labels": ["a", "b"]}], "card": {"versions": {}}}, sys.argv[2])
-print(time.perf_counter() - t, peak_mb(), res.metrics["label/accuracy"])
+cfg = compose(["experiment=streaming", "data=jsonl", "data.path=" + sys.argv[1],
+               "data.tasks=[{name: label, kind: multiclass, labels: [a, b]}]",
+               "tracking=off", "stream.progress=false", "eval.n_boot=0"])
+model, report = StreamTrainer(cfg).fit()
+model.save(sys.argv[2])
+print(time.perf_counter() - t, peak_mb(), report.metrics["label/accuracy"])
 """
 
 _STREAM_PREDICT = _PEAK + """
@@ -297,7 +280,7 @@ def main(argv=None) -> int:
         print("\n".join(rows[-2:]), flush=True)
         report += ["## Scale (streaming path, generated corpora)", "", *rows, ""]
     if args.output:
-        from framing.bundle import atomic_write_text
+        from framing.storage import atomic_write_text
 
         atomic_write_text(args.output, "\n".join(report) + "\n")
     return 0

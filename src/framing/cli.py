@@ -220,14 +220,22 @@ def cmd_explain(args) -> int:
 
 
 def cmd_ui(args) -> int:
+    import subprocess
+
     from framing.config import project_root
-    from framing.tracking import ui
 
     root = project_root()
     uri = args.uri or f"sqlite:///{root / 'mlflow.db'}"
     print(f"MLflow UI on http://{args.host}:{args.port} (store {uri}); Ctrl-C stops it.",
           flush=True)
-    return ui(root, uri, args.host, args.port)
+    cmd = ["mlflow", "server", "--backend-store-uri", uri, "--host", args.host, "--port",
+           str(args.port)]
+    if uri.startswith("sqlite:"):
+        cmd += ["--default-artifact-root", (root / "mlartifacts").as_uri()]
+    exe = Path(sys.executable).with_name("mlflow")
+    if exe.is_file():
+        cmd[0] = str(exe)
+    return subprocess.call(cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,83 +11,46 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from framing.errors import FramingDataError
+from framing.errors import FramingConfigError, FramingDataError
+from framing.schema import DataConfig
+from framing.tasks import TaskSpec, check_labels
 
 log = logging.getLogger(__name__)
 
-KINDS = ("multilabel", "multiclass")
 SOURCES = ("jsonl", "csv", "parquet", "hub")
 
 
-@dataclass
-class TaskSpec:
-    """One labelling task: its name, the column holding it, its kind and label set.
+def data_config(cfg: DataConfig | Mapping[str, Any]) -> DataConfig:
+    """A :class:`~framing.schema.DataConfig` from itself or a plain mapping."""
+    if isinstance(cfg, DataConfig):
+        return cfg
+    cfg = dict(cfg)
+    known = {f.name for f in fields(DataConfig)}
+    extra = set(cfg) - known
+    if extra:
+        raise FramingDataError(f"data config: unknown keys {sorted(extra)}; "
+                               f"known keys are {sorted(known)}.")
+    tasks = cfg.pop("tasks", None)
+    if not tasks:
+        raise FramingDataError("data.tasks is empty: define at least one task "
+                               "(name, column, kind, labels).")
+    if isinstance(tasks, Mapping):  # {name: {column, kind, labels}}
+        tasks = [{"name": k, **dict(v)} for k, v in tasks.items() if v is not None]
+    if cfg.get("source") not in SOURCES:
+        raise FramingDataError(f"data.source is {cfg.get('source')!r}; use one of "
+                               f"{', '.join(SOURCES)}.")
+    return DataConfig(tasks=[TaskSpec.from_config(t) for t in tasks], **cfg)
 
-    ``labels=None`` infers the label set from the data (sorted), with a warning.
-    ``separator`` lets a multilabel column be a delimited string (as CSV must be).
-    """
 
-    name: str
-    column: str | None = None
-    kind: str = "multiclass"
-    labels: list[str] | None = None
-    separator: str | None = None
-
-    def __post_init__(self):
-        self.column = self.column or self.name
-        if self.kind not in KINDS:
-            raise FramingDataError(
-                f"task {self.name!r}: kind {self.kind!r} is not one of {', '.join(KINDS)}.")
-        if self.labels is not None:
-            self.labels = [str(x) for x in self.labels]
-
-
-@dataclass
-class DataSpec:
-    """Where a corpus is and which columns mean what."""
-
-    source: str
-    path: str
-    tasks: list[TaskSpec]
-    text_column: str = "text"
-    id_column: str | None = "id"
-    group_column: str | None = None
-    fold_column: str | None = None
-    split_column: str | None = None
-    name: str | None = None
-    hub_config: str | None = None
-    hub_splits: dict[str, str] | None = None
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> DataSpec:
-        """Build from a plain mapping (a resolved ``data`` config group)."""
-        cfg = dict(cfg)
-        tasks = cfg.pop("tasks", None)
-        if not tasks:
-            raise FramingDataError("data.tasks is empty: define at least one task "
-                                   "(name, column, kind, labels).")
-        if isinstance(tasks, Mapping):
-            tasks = [{"name": k, **dict(v)} for k, v in tasks.items() if v is not None]
-        known = {f for f in cls.__dataclass_fields__}
-        extra = set(cfg) - known
-        if extra:
-            raise FramingDataError(f"data config: unknown keys {sorted(extra)}; "
-                                   f"known keys are {sorted(known)}.")
-        if cfg.get("source") not in SOURCES:
-            raise FramingDataError(f"data.source is {cfg.get('source')!r}; use one of "
-                                   f"{', '.join(SOURCES)}.")
-        if not cfg.get("path"):
-            raise FramingDataError("data.path is empty: give the corpus file or dataset name,"
-                                   " e.g. data.path=corpus.jsonl.")
-        splits = cfg.get("hub_splits")
-        cfg["hub_splits"] = dict(splits) if splits else None
-        return cls(tasks=[TaskSpec(**dict(t)) for t in tasks], **cfg)
+def task_specs(cfg: DataConfig) -> list[TaskSpec]:
+    """The tasks of a data config, checked."""
+    return [TaskSpec.from_config(t) for t in cfg.tasks]
 
 
 @dataclass
@@ -113,18 +76,9 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.texts)
 
-    @property
-    def labels(self) -> dict[str, list[str]]:
-        """Label names per task, in model order."""
-        return {t.name: list(t.labels or []) for t in self.tasks}
-
-    def task(self, name: str) -> TaskSpec:
-        """The task spec called ``name``."""
-        return next(t for t in self.tasks if t.name == name)
-
     def subset(self, idx: Sequence[int] | np.ndarray) -> Corpus:
         """The records at positions ``idx``."""
-        idx = np.asarray(idx)
+        idx = np.asarray(idx, dtype=int)
 
         def pick(a):
             return None if a is None else a[idx]
@@ -144,22 +98,33 @@ class Corpus:
                 out[t.name] = {lab: int((y == lab).sum()) for lab in t.labels}
         return out
 
+    def label_lists(self, task: TaskSpec) -> list:
+        """Each record's labels of one task as written: a list (multilabel) or a string."""
+        y = self.targets[task.name]
+        if task.kind == "multilabel":
+            return [[lab for lab, v in zip(task.labels, row, strict=True) if v] for row in y]
+        return [str(v) for v in y]
+
     def digest(self) -> str:
         """A SHA-256 of texts, ids, groups and labels: equal data, equal digest."""
         if self._digest is not None:
             return self._digest
         h = hashlib.sha256()
+        labels = [self.label_lists(t) for t in self.tasks]
         for i in range(len(self)):
             rec = [self.ids[i], self.texts[i],
                    None if self.groups is None else str(self.groups[i])]
-            for t in self.tasks:
-                y = self.targets[t.name][i]
-                rec.append([lab for lab, v in zip(t.labels, y, strict=True) if v]
-                           if t.kind == "multilabel" else str(y))
+            rec += [lab[i] for lab in labels]
             h.update(json.dumps(rec, ensure_ascii=False).encode())
             h.update(b"\n")
         self._digest = h.hexdigest()
         return self._digest
+
+    def info(self) -> dict[str, Any]:
+        """What a model card says of its training data."""
+        return {"name": self.name, "source": str(self.source), "n_records": len(self),
+                "digest": self.digest(), "label_counts": self.label_counts(),
+                "warnings": list(self.warnings)}
 
 
 def _where(path: str, source: str, i: int, rid: Any, lines: list[int] | None) -> str:
@@ -200,27 +165,28 @@ def _jsonl_lines(path: Path) -> list[int]:
     return [n for n, _ in iter_jsonl(path)]
 
 
-def _read_table(spec: DataSpec) -> tuple[list[dict], list[int] | None, np.ndarray | None]:
+def _read_table(spec: DataConfig) -> tuple[list[dict], list[int] | None, np.ndarray | None]:
     """Rows of the corpus as dicts, JSON-lines line numbers, and hub split names."""
     import datasets
 
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
     lines = None
-    if spec.source != "hub":
+    source = str(getattr(spec.source, "value", spec.source))
+    if source != "hub":
         path = Path(spec.path)
         if not path.is_file():
             raise FramingDataError(f"{path}: no such file. Check data.path "
                                    f"(it is resolved from {Path.cwd()}).")
-        if spec.source == "jsonl":
+        if source == "jsonl":
             lines = _jsonl_lines(path)
             if not lines:
                 raise FramingDataError(f"{path}: no records. The file is empty.")
-        builder = {"jsonl": "json", "csv": "csv", "parquet": "parquet"}[spec.source]
+        builder = {"jsonl": "json", "csv": "csv", "parquet": "parquet"}[source]
         try:
             ds = datasets.load_dataset(builder, data_files=str(path), split="train")
         except Exception as e:  # datasets wraps parser errors in many types
-            raise FramingDataError(f"{path}: cannot be read as {spec.source} "
+            raise FramingDataError(f"{path}: cannot be read as {source} "
                                    f"({type(e).__name__}: {str(e).splitlines()[0][:300]}). "
                                    "Check the file format and data.source.") from None
         return ds.to_list(), lines, None
@@ -242,12 +208,12 @@ def _read_table(spec: DataSpec) -> tuple[list[dict], list[int] | None, np.ndarra
     return rows, None, np.array(split) if spec.hub_splits else None
 
 
-def load_corpus(spec: DataSpec | Mapping[str, Any]) -> Corpus:
+def load_corpus(spec: DataConfig | Mapping[str, Any]) -> Corpus:
     """Read a corpus and validate every record.
 
     Parameters
     ----------
-    spec : DataSpec or mapping
+    spec : DataConfig or mapping
         Where the corpus is, its columns and its tasks.
 
     Returns
@@ -261,16 +227,29 @@ def load_corpus(spec: DataSpec | Mapping[str, Any]) -> Corpus:
         empty text, label outside the label set, a multilabel cell that is not a list,
         duplicate id, or a task with a single class.
     """
-    if not isinstance(spec, DataSpec):
-        spec = DataSpec.from_config(spec)
+    spec = data_config(spec)
+    tasks = task_specs(spec)
     rows, lines, hub_split = _read_table(spec)
-    where_file = spec.path
+    return build_corpus(rows, spec, tasks, str(spec.path), lines, hub_split)
+
+
+def corpus_from_records(rows: Sequence[Mapping[str, Any]], spec: DataConfig | Mapping[str, Any],
+                        where: str = "records") -> Corpus:
+    """Validate records already in memory (dicts or DataFrame rows) into a :class:`Corpus`."""
+    spec = data_config(spec)
+    return build_corpus([dict(r) for r in rows], spec, task_specs(spec), where, None, None)
+
+
+def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec], where_file: str,
+                 lines: list[int] | None, hub_split: np.ndarray | None) -> Corpus:
+    """Validate rows record by record; the first problem is one :class:`FramingDataError`."""
+    source = str(getattr(spec.source, "value", spec.source))
     if not rows:
         raise FramingDataError(f"{where_file}: no records.")
     columns = set(rows[0])
     needed = [("text", spec.text_column), ("id", spec.id_column),
               ("group", spec.group_column), ("fold", spec.fold_column),
-              ("split", spec.split_column)] + [(f"task {t.name}", t.column) for t in spec.tasks]
+              ("split", spec.split_column)] + [(f"task {t.name}", t.column) for t in spec_tasks]
     for role, col in needed:
         if col and col not in columns:
             raise FramingDataError(
@@ -281,7 +260,7 @@ def load_corpus(spec: DataSpec | Mapping[str, Any]) -> Corpus:
     texts, ids, seen = [], [], {}
     for i, row in enumerate(rows):
         rid = row.get(spec.id_column) if spec.id_column else None
-        where = _where(where_file, spec.source, i, rid, lines)
+        where = _where(where_file, source, i, rid, lines)
         text = row.get(spec.text_column)
         if not isinstance(text, str) or not text.strip():
             what = "empty" if isinstance(text, str) or text is None else type(text).__name__
@@ -297,76 +276,11 @@ def load_corpus(spec: DataSpec | Mapping[str, Any]) -> Corpus:
 
     targets = {}
     tasks = []
-    for t in spec.tasks:
-        t = TaskSpec(t.name, t.column, t.kind, t.labels, t.separator)
-        cells = []
-        for i, row in enumerate(rows):
-            v = row.get(t.column)
-            where = lambda i=i: _where(where_file, spec.source, i, ids[i], lines)  # noqa: E731
-            if t.kind == "multilabel":
-                if isinstance(v, str) and t.separator is not None:
-                    v = [s.strip() for s in v.split(t.separator) if s.strip()]
-                if not isinstance(v, list):
-                    hint = (" or set the task's separator to split a string" if
-                            isinstance(v, str) else "")
-                    raise FramingDataError(
-                        f"{where()}: task {t.name!r} is multilabel but column {t.column!r} "
-                        f"holds {v!r}, not a list. Write a list such as [] or "
-                        f"[\"a\", \"b\"]{hint}.")
-                cells.append([str(x) for x in v])
-            else:
-                if v is None or (isinstance(v, str) and not v.strip()) or isinstance(v, list):
-                    raise FramingDataError(
-                        f"{where()}: task {t.name!r} needs one label in column {t.column!r}, "
-                        f"found {v!r}. Give exactly one label per record.")
-                cells.append(str(v))
-        present = sorted({x for c in cells for x in (c if t.kind == "multilabel" else [c])})
-        if t.labels is None:
-            t.labels = present
-            msg = (f"task {t.name!r}: no label set given; inferred {present} from the data. "
-                   "State the labels in the data config to catch typos.")
-            log.warning(msg)
-            warnings.append(msg)
-        allowed = set(t.labels)
-        for i, c in enumerate(cells):
-            for x in (c if t.kind == "multilabel" else [c]):
-                if x not in allowed:
-                    raise FramingDataError(
-                        f"{_where(where_file, spec.source, i, ids[i], lines)}: label {x!r} of "
-                        f"task {t.name!r} is not in its label set {t.labels}. Fix the record "
-                        "or add the label to the task's labels.")
-        if t.kind == "multilabel":
-            y = np.zeros((len(cells), len(t.labels)), dtype=np.int8)
-            col = {lab: j for j, lab in enumerate(t.labels)}
-            for i, c in enumerate(cells):
-                for x in c:
-                    y[i, col[x]] = 1
-            for j, lab in enumerate(t.labels):
-                n = int(y[:, j].sum())
-                if n == 0:
-                    raise FramingDataError(
-                        f"{where_file}: label {lab!r} of task {t.name!r} never occurs, so no "
-                        "model can learn it. Annotate examples of it or remove it from the "
-                        "label set.")
-                if n == len(cells):
-                    msg = (f"task {t.name!r}: label {lab!r} is on every record; its model "
-                           "will always predict it.")
-                    log.warning(msg)
-                    warnings.append(msg)
-        else:
-            y = np.array(cells, dtype=object)
-            used = set(cells)
-            if len(used) < 2:
-                raise FramingDataError(
-                    f"{where_file}: task {t.name!r} has a single class {sorted(used)} in "
-                    f"{len(cells)} records; a classifier needs at least two. Add examples "
-                    "of another class or drop the task.")
-            missing = [lab for lab in t.labels if lab not in used]
-            if missing:
-                msg = (f"task {t.name!r}: labels {missing} never occur in {where_file}; "
-                       "they will never be predicted.")
-                log.warning(msg)
-                warnings.append(msg)
+    for spec_task in spec_tasks:
+        t = TaskSpec.from_config(spec_task)
+        y, msgs = _task_targets(t, rows, ids, lambda i: _where(where_file, source, i, ids[i],
+                                                                lines), where_file)
+        warnings += msgs
         targets[t.name] = y
         tasks.append(t)
 
@@ -377,7 +291,7 @@ def load_corpus(spec: DataSpec | Mapping[str, Any]) -> Corpus:
         bad = [i for i, v in enumerate(vals) if v is None]
         if bad:
             raise FramingDataError(
-                f"{_where(where_file, spec.source, bad[0], ids[bad[0]], lines)}: column "
+                f"{_where(where_file, source, bad[0], ids[bad[0]], lines)}: column "
                 f"{col!r} is empty. Fill it for every record or unset it in the config.")
         return np.array([str(v) if col != spec.fold_column else int(v) for v in vals])
 
@@ -389,6 +303,85 @@ def load_corpus(spec: DataSpec | Mapping[str, Any]) -> Corpus:
         if bad:
             raise FramingDataError(f"{where_file}: split values {bad} are not 'train' or "
                                    "'test'. Use those two values in the split column.")
+    name = spec.name or (Path(spec.path).stem if spec.path not in (None, "???") else "records")
     return Corpus(texts, ids, tasks, targets, column(spec.group_column),
-                  column(spec.fold_column), split, spec.path, spec.name or Path(spec.path).stem,
-                  warnings)
+                  column(spec.fold_column), split, str(spec.path), name, warnings)
+
+
+def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_file: str
+                  ) -> tuple[np.ndarray, list[str]]:
+    """One task's targets (a 0/1 matrix or label strings) and its warnings; sets
+    ``t.labels`` when they are inferred."""
+    warnings: list[str] = []
+    cells = []
+    for i, row in enumerate(rows):
+        v = row.get(t.column)
+        if t.kind == "multilabel":
+            if isinstance(v, str) and t.separator is not None:
+                v = [s.strip() for s in v.split(t.separator) if s.strip()]
+            if isinstance(v, tuple | np.ndarray):
+                v = list(v)
+            if not isinstance(v, list):
+                hint = (" or set the task's separator to split a string" if
+                        isinstance(v, str) else "")
+                raise FramingDataError(
+                    f"{where(i)}: task {t.name!r} is multilabel but column {t.column!r} "
+                    f"holds {v!r}, not a list. Write a list such as [] or "
+                    f"[\"a\", \"b\"]{hint}.")
+            cells.append([str(x) for x in v])
+        else:
+            if v is None or (isinstance(v, str) and not v.strip()) or isinstance(v, list):
+                raise FramingDataError(
+                    f"{where(i)}: task {t.name!r} needs one label in column {t.column!r}, "
+                    f"found {v!r}. Give exactly one label per record.")
+            cells.append(str(v))
+    present = sorted({x for c in cells for x in (c if t.kind == "multilabel" else [c])})
+    if t.labels is None:
+        try:
+            t.labels = check_labels(t.name, present)
+        except FramingConfigError as e:
+            raise FramingDataError(f"{where_file}: {e}") from None
+        msg = (f"task {t.name!r}: no label set given; inferred {present} from the data. "
+               "State the labels in the data config to catch typos.")
+        log.warning(msg)
+        warnings.append(msg)
+    allowed = set(t.labels)
+    for i, c in enumerate(cells):
+        for x in (c if t.kind == "multilabel" else [c]):
+            if x not in allowed:
+                raise FramingDataError(
+                    f"{where(i)}: label {x!r} of task {t.name!r} is not in its label set "
+                    f"{t.labels}. Fix the record or add the label to the task's labels.")
+    if t.kind == "multilabel":
+        y = np.zeros((len(cells), len(t.labels)), dtype=np.int8)
+        col = {lab: j for j, lab in enumerate(t.labels)}
+        for i, c in enumerate(cells):
+            for x in c:
+                y[i, col[x]] = 1
+        for j, lab in enumerate(t.labels):
+            n = int(y[:, j].sum())
+            if n == 0:
+                raise FramingDataError(
+                    f"{where_file}: label {lab!r} of task {t.name!r} never occurs, so no "
+                    "model can learn it. Annotate examples of it or remove it from the "
+                    "label set.")
+            if n == len(cells):
+                msg = (f"task {t.name!r}: label {lab!r} is on every record; its model "
+                       "will always predict it.")
+                log.warning(msg)
+                warnings.append(msg)
+        return y, warnings
+    y = np.array(cells, dtype=object)
+    used = set(cells)
+    if len(used) < 2:
+        raise FramingDataError(
+            f"{where_file}: task {t.name!r} has a single class {sorted(used)} in "
+            f"{len(cells)} records; a classifier needs at least two. Add examples "
+            "of another class or drop the task.")
+    missing = [lab for lab in t.labels if lab not in used]
+    if missing:
+        msg = (f"task {t.name!r}: labels {missing} never occur in {where_file}; "
+               "they will never be predicted.")
+        log.warning(msg)
+        warnings.append(msg)
+    return y, warnings

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -181,37 +182,37 @@ class StyleCues(_TextTransformer):
 
 
 def _tuple(v: Any) -> Any:
-    """OmegaConf lists become tuples (scikit-learn refuses lists for ngram_range)."""
+    """Config lists become tuples (scikit-learn refuses lists for ngram_range)."""
     return tuple(v) if isinstance(v, list | tuple) else v
 
 
-def _plain(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = {}
-    for k, v in dict(cfg or {}).items():
-        if k in ("enabled", "weight"):
-            continue
-        out[k] = _tuple(v) if k.endswith("_range") else v
-    return out
+def _families(cfg: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(family, its settings as a plain dict) from a FeaturesConfig or a mapping."""
+    if is_dataclass(cfg):
+        return [(f.name, dict(vars(getattr(cfg, f.name)))) for f in fields(cfg)]
+    return [(name, dict(sub or {})) for name, sub in dict(cfg).items()]
 
 
-def build_features(cfg: Mapping[str, Any], codebook: Mapping[str, Sequence[str]] | None = None
-                   ) -> FeatureUnion:
+def build_features(cfg: Any, codebook: Mapping[str, Sequence[str]] | None = None,
+                   cues: Mapping[str, Sequence[str]] | None = None) -> FeatureUnion:
     """Join the feature families switched on in ``cfg`` into one ``FeatureUnion``.
 
     Parameters
     ----------
-    cfg : mapping
+    cfg : FeaturesConfig or mapping
         One entry per family (``word``, ``char``, ``hashing``, ``codebook``, ``style``),
         each with ``enabled``, ``weight`` and the transformer's parameters.
     codebook : mapping, optional
         Label to terms, used by the ``codebook`` family.
+    cues : mapping, optional
+        Cue name to words, used by the ``style`` family.
     """
     parts, weights = [], {}
-    for name, sub in dict(cfg).items():
-        sub = dict(sub or {})
-        if not sub.get("enabled", True):
+    for name, sub in _families(cfg):
+        if not sub.pop("enabled", True):
             continue
-        params = _plain(sub)
+        weight = float(sub.pop("weight", 1.0))
+        params = {k: _tuple(v) if k.endswith("_range") else v for k, v in sub.items()}
         if name in ("word", "char"):
             params.setdefault("analyzer", "word" if name == "word" else "char_wb")
             est = TfidfVectorizer(dtype=np.float64, **params)
@@ -225,17 +226,29 @@ def build_features(cfg: Mapping[str, Any], codebook: Mapping[str, Sequence[str]]
                 est = Pipeline([("hash", est),
                                 ("tfidf", TfidfTransformer(sublinear_tf=sublinear))])
         elif name == "codebook":
-            est = CodebookLexicon(codebook=codebook or {}, **params)
+            est = CodebookLexicon(codebook=dict(codebook or {}), **params)
         elif name == "style":
-            est = Pipeline([("cues", StyleCues(**params)), ("scale", MaxAbsScaler())])
+            est = Pipeline([("cues", StyleCues(cues=dict(cues or {}), **params)),
+                            ("scale", MaxAbsScaler())])
         else:
             raise ValueError(f"unknown feature family {name!r}; use word, char, hashing, "
                              "codebook or style")
         parts.append((name, est))
-        weights[name] = float(sub.get("weight", 1.0))
+        weights[name] = weight
     if not parts:
         raise ValueError("every feature family is switched off; enable at least one")
     return FeatureUnion(parts, transformer_weights=weights)
+
+
+STATELESS = ("hashing", "codebook")
+
+
+def stateless(features: FeatureUnion) -> bool:
+    """Whether a feature map needs no pass over the data (hashing without IDF, codebook)."""
+    for name, est in features.transformer_list:
+        if name not in STATELESS or isinstance(est, Pipeline):
+            return False
+    return True
 
 
 def feature_names(features) -> np.ndarray:

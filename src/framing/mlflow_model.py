@@ -62,7 +62,7 @@ def log_pyfunc(bundle_path: str | Path, example_texts: list[str]):
     from mlflow.models import infer_signature
 
     import framing
-    from framing.bundle import sha_path
+    from framing.model import sha_path
 
     predictor = framing.load(bundle_path)
     example = pd.DataFrame({"text": list(example_texts)})

@@ -66,6 +66,8 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         Use feature presence (0/1) instead of feature values, as in the original NBSVM.
     sgd_loss : str, default="log_loss"
         Loss of the sgd family.
+    alpha : float, optional
+        Regularisation of the sgd family; None: ``1 / (C * n_samples)``.
     cnb_alpha : float, default=1.0
         Smoothing of complement naive Bayes.
     calibration_cv : int, default=3
@@ -80,8 +82,9 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, family: str = "logreg", C: float = 1.0,
                  class_weight: str | None = "balanced", nb_weight: bool = False,
                  nb_alpha: float = 1.0, nb_beta: float = 1.0, nb_binarize: bool = False,
-                 sgd_loss: str = "log_loss", cnb_alpha: float = 1.0, calibration_cv: int = 3,
-                 max_iter: int = 2000, random_state: int = 0):
+                 sgd_loss: str = "log_loss", alpha: float | None = None,
+                 cnb_alpha: float = 1.0, calibration_cv: int = 3, max_iter: int = 2000,
+                 random_state: int = 0):
         self.family = family
         self.C = C
         self.class_weight = class_weight
@@ -90,6 +93,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         self.nb_beta = nb_beta
         self.nb_binarize = nb_binarize
         self.sgd_loss = sgd_loss
+        self.alpha = alpha
         self.cnb_alpha = cnb_alpha
         self.calibration_cv = calibration_cv
         self.max_iter = max_iter
@@ -111,7 +115,8 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
                 return svc
             return CalibratedClassifierCV(svc, cv=cv, method="sigmoid", ensemble=False)
         if self.family == "sgd":
-            return SGDClassifier(loss=self.sgd_loss, alpha=1.0 / (self.C * n_samples),
+            alpha = self.alpha if self.alpha is not None else 1.0 / (self.C * n_samples)
+            return SGDClassifier(loss=self.sgd_loss, alpha=alpha,
                                  class_weight=cw, max_iter=self.max_iter, tol=1e-4,
                                  random_state=self.random_state)
         if self.family == "ridge":
@@ -306,23 +311,24 @@ class AveragedLinear(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def build_classifier(cfg: Mapping[str, Any], kind: str, n_jobs: int | None = None):
+def build_classifier(params: Mapping[str, Any], kind: str, n_jobs: int | None = None):
     """The estimator for one task (one-vs-rest if multilabel).
 
-    ``cfg`` holds the keyword parameters of :class:`LinearTextClassifier`, or
-    ``family: ensemble`` and ``members`` for :class:`AveragedLinear` (an optional ``name``
-    is ignored).
+    ``params`` holds the keyword parameters of :class:`LinearTextClassifier` (others are
+    ignored: a family reads only its own), or ``family: ensemble`` and ``members`` for
+    :class:`AveragedLinear`.
     """
-    params = {k: v for k, v in dict(cfg).items() if k not in ("name", "_target_")}
+    params = dict(params)
+    known = LinearTextClassifier._get_param_names()
     if params.get("family") == "ensemble":
-        members = [dict(m) for m in params.get("members") or []]
         seed = params.get("random_state")
+        members = [{k: v for k, v in dict(m).items() if k in known}
+                   for m in params.get("members") or []]
         if seed is not None:
             members = [{"random_state": seed, **m} for m in members]
         clf = AveragedLinear(members)
     else:
-        params.pop("members", None)
-        clf = LinearTextClassifier(**params)
+        clf = LinearTextClassifier(**{k: v for k, v in params.items() if k in known})
     if kind == "multilabel":
         return OneVsRestClassifier(clf, n_jobs=n_jobs)
     return clf

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 
-def write_plots(out: Path, corpus, evaluation) -> list[Path]:
+def write_plots(out: Path, evaluation) -> list[Path]:
     """Write the PNG plots of one evaluation into ``out``; return their paths."""
     import matplotlib
 
@@ -17,11 +17,12 @@ def write_plots(out: Path, corpus, evaluation) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    ev = evaluation.oof["evaluated"]
+    pred = evaluation.predictions
+    ev = pred.evaluated
     m = evaluation.metrics
-    for t in corpus.tasks:
-        y, p = corpus.targets[t.name][ev], evaluation.oof["preds"][t.name][ev]
-        s = evaluation.oof["scores"][t.name][ev]
+    for t in pred.tasks:
+        y, p = pred.truth[t.name][ev], pred.preds[t.name][ev]
+        s = pred.scores[t.name][ev]
         # confusion matrices
         if t.kind == "multiclass":
             k = len(t.labels)
@@ -50,7 +51,7 @@ def write_plots(out: Path, corpus, evaluation) -> list[Path]:
             ax.set_xlabel("predicted")
             ax.set_ylabel("true")
             ax.set_title(title)
-        fig.suptitle(f"{t.name}: out-of-fold confusion")
+        fig.suptitle(f"{t.name}: confusion ({evaluation.corpus}, {evaluation.strategy})")
         written.append(_save(plt, fig, out / f"confusion_{t.name}.png"))
         # per-label F1 with intervals vs baselines
         fig, ax = plt.subplots(figsize=(1.4 * len(t.labels) + 2, 3.4))

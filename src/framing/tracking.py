@@ -1,20 +1,25 @@
 """MLflow tracking: one run per job, a parent run per sweep, everything a comparison needs.
 
-Params are the composed config flattened; metrics are every evaluation figure under stable
-names; artifacts are the config, Hydra's folder, the codebook, the per-label report,
-out-of-fold predictions, plots, top features, the model card and the bundle; the model is
-logged as an MLflow pyfunc with a signature; the corpus as a dataset input.
+Params are the composed config flattened; metrics are every figure of the run's
+:class:`~framing.trainer.Report` under the registry's names; artifacts are the config,
+Hydra's folder, the codebook, the per-label report, out-of-fold predictions, plots, top
+features, the model card and the model file; the model is logged as an MLflow pyfunc with
+a signature; the corpus as a dataset input.
+
+Tracking sits on the side of the data flow: it imports the rest of the package, and
+nothing but the entry points (``framing-train``, ``framing``) imports it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import subprocess
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -25,10 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
 
 from framing import __version__
+from framing.card import markdown
+from framing.config import RunContext, plain
 from framing.errors import TrackingError
+from framing.model import card_path, sha_path
 
 log = logging.getLogger(__name__)
 
@@ -74,21 +81,22 @@ def check_server(uri: str, timeout: float = 5.0) -> None:
             "or run with tracking=sqlite (local store) or tracking=off.") from None
 
 
-def run_name(cfg: DictConfig) -> str:
-    """The experiment name (or config) and the command-line overrides."""
-    if cfg.get("run_name"):
-        return str(cfg.run_name)
-    base, overrides = "default", []
-    with contextlib.suppress(Exception):  # no Hydra context: a plain call of train()
-        from hydra.core.hydra_config import HydraConfig
+def params(config: dict[str, Any]) -> dict[str, str]:
+    """The resolved config flattened to dotted keys, within MLflow's limits; the codebook
+    and cue lists (logged as artifacts) appear as digests."""
+    out = {}
+    for k, v in flatten(config).items():
+        if k.startswith(("codebook", "cues")):
+            continue
+        s = json.dumps(v) if isinstance(v, list | dict) else str(v)
+        out[k[:250]] = s[:MAX_PARAM_VALUE]
+    out["codebook.digest"] = _digest(config.get("codebook"))
+    out["cues.digest"] = _digest(config.get("cues"))
+    return out
 
-        if HydraConfig.initialized():
-            hc = HydraConfig.get()
-            base = hc.runtime.choices.get("experiment") or "default"
-            overrides = [o for o in hc.overrides.task
-                         if not o.startswith(("experiment=", "hydra", "tracking", "output.",
-                                              "paths."))]
-    return " ".join([base, *overrides])[:250]
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -100,13 +108,16 @@ class Tracker:
     artifact_location: str | None = None
     experiment_name: str = "framing"
     log_model: bool = True
+    context: RunContext | None = None
+    root: Path | None = None
 
     @classmethod
-    def from_config(cls, cfg: DictConfig) -> Tracker:
-        """Build from ``cfg.tracking`` and check the store before any training."""
+    def from_config(cls, cfg, context: RunContext | None = None) -> Tracker:
+        """Build from the typed config's ``tracking`` and check the store before training."""
         t = cfg.tracking
-        tracker = cls(bool(t.enabled), t.get("uri"), t.get("artifact_location"),
-                      str(t.get("experiment_name") or "framing"), bool(t.get("log_model", True)))
+        tracker = cls(bool(t.enabled), t.uri, t.artifact_location,
+                      str(t.experiment_name or "framing"), bool(t.log_model),
+                      context or RunContext(), Path(cfg.paths.root))
         if tracker.enabled:
             if not tracker.uri or tracker.uri == "???":
                 raise TrackingError("tracking.uri is not set: give tracking.uri=http://host:5000"
@@ -157,22 +168,19 @@ class Tracker:
         loc = str(self.artifact_location)
         return loc if "://" in loc else Path(loc).resolve().as_uri()
 
-    def _parent(self, client, exp_id: str, cfg: DictConfig) -> str | None:
+    def _parent(self, client, exp_id: str) -> str | None:
         """The sweep's parent run id (created once, under a file lock), or None."""
-        from hydra.core.hydra_config import HydraConfig
-        from hydra.types import RunMode
-
-        if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        ctx = self.context
+        if ctx is None or not ctx.multirun or ctx.sweep_dir is None:
             return None
-        sweep_dir = Path(HydraConfig.get().sweep.dir).resolve()
+        sweep_dir = ctx.sweep_dir
         sweep_dir.mkdir(parents=True, exist_ok=True)
         with open(sweep_dir / ".mlflow_parent.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             id_file = sweep_dir / ".mlflow_parent_run"
             if id_file.is_file():
                 return id_file.read_text().strip()
-            choices = HydraConfig.get().runtime.choices
-            name = f"sweep {choices.get('experiment') or 'default'} {sweep_dir.name}"
+            name = f"sweep {ctx.experiment or 'default'} {sweep_dir.name}"
             parent = client.create_run(exp_id, run_name=name, tags={
                 SWEEP_TAG: str(sweep_dir), "framing.version": __version__,
                 "framing.role": "sweep"})
@@ -181,7 +189,7 @@ class Tracker:
             return parent.info.run_id
 
     @contextlib.contextmanager
-    def run(self, cfg: DictConfig, corpus) -> Iterator[RunLogger]:
+    def run(self, cfg, model) -> Iterator[RunLogger]:
         """A started MLflow run (child of the sweep's parent in a multirun)."""
         if not self.enabled:
             yield RunLogger(None, None, self)
@@ -194,33 +202,22 @@ class Tracker:
         client = MlflowClient(self.uri)
         try:
             exp_id = self._experiment_id(client)
-            parent = self._parent(client, exp_id, cfg)
+            parent = self._parent(client, exp_id)
         except Exception as e:
             raise TrackingError(f"cannot use the MLflow store {self.uri}: {e}") from None
-        tags = {"framing.version": __version__, "framing.data_digest": corpus.digest(),
-                "framing.data_name": corpus.name}
-        commit = _git_commit(Path(cfg.paths.root))
+        data = model.card.get("data") or {}
+        tags = {"framing.version": __version__,
+                "framing.data_digest": str(data.get("digest")),
+                "framing.data_name": str(data.get("name"))}
+        commit = _git_commit(self.root) if self.root else None
         if commit:
             tags["framing.git_commit"] = commit
             tags["mlflow.source.git.commit"] = commit
         if parent:
             tags["mlflow.parentRunId"] = parent
-        with mlflow.start_run(experiment_id=exp_id, run_name=run_name(cfg), tags=tags) as r:
+        name = (self.context or RunContext()).run_name(cfg.run_name)
+        with mlflow.start_run(experiment_id=exp_id, run_name=name, tags=tags) as r:
             yield RunLogger(mlflow, r.info.run_id, self)
-
-    @contextlib.contextmanager
-    def run_plain(self, cfg: DictConfig, data_name: str) -> Iterator[RunLogger]:
-        """A run for the streaming path (no in-memory corpus to digest)."""
-
-        class _Named:
-            name = data_name
-
-            @staticmethod
-            def digest():
-                return "streamed"
-
-        with self.run(cfg, _Named) as r:
-            yield r
 
 
 @dataclass
@@ -231,45 +228,32 @@ class RunLogger:
     run_id: str | None
     tracker: Tracker
 
-    def log_all(self, cfg, corpus, evaluation, metrics, fitted, card, model_path) -> None:
+    def log(self, cfg, model, report, corpus, model_path: Path | None) -> None:
         """Everything of one training run (no-op when tracking is off)."""
         if self.mlflow is None:
             return
         mlflow = self.mlflow
-        container = OmegaConf.to_container(cfg, resolve=True)
-        self._log_params_metrics(cfg, metrics)
-        self._log_dataset(corpus)
+        config = plain(cfg)
+        mlflow.log_params(params(config))
+        mlflow.log_metrics({k.replace(":", "_"): float(v) for k, v in report.metrics.items()
+                            if v is not None and np.isfinite(v)})
+        if corpus is not None:
+            self._log_dataset(corpus)
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            _write_artifacts(tmp, cfg, container, corpus, evaluation, fitted, card)
+            write_artifacts(tmp, config, model, report, corpus)
             mlflow.log_artifacts(str(tmp))
-        with contextlib.suppress(Exception):
-            from hydra.core.hydra_config import HydraConfig
-
-            if HydraConfig.initialized():
-                hydra_dir = Path(HydraConfig.get().runtime.output_dir) / ".hydra"
-                if hydra_dir.is_dir():
-                    mlflow.log_artifacts(str(hydra_dir), artifact_path="hydra")
+        hydra_dir = self.tracker.context.hydra_dir if self.tracker.context else None
+        if hydra_dir is not None:
+            mlflow.log_artifacts(str(hydra_dir), artifact_path="hydra")
         if model_path is not None:
-            self._log_bundle(model_path, corpus.texts[:3])
+            self._log_model(model_path, corpus.texts[:3] if corpus is not None else
+                            ["example text"])
 
-    def log_plain(self, cfg, metrics, model_path) -> None:
-        """Params, metrics and the bundle of a streaming run (no-op when tracking is off)."""
-        if self.mlflow is None:
-            return
-        self._log_params_metrics(cfg, metrics)
-        if model_path is not None:
-            self._log_bundle(model_path, ["example text"])
-
-    def _log_params_metrics(self, cfg, metrics) -> None:
-        self.mlflow.log_params(_params(cfg))
-        self.mlflow.log_metrics({k.replace(":", "_"): float(v) for k, v in metrics.items()
-                                 if v is not None and np.isfinite(v)})
-
-    def _log_bundle(self, model_path, examples) -> None:
+    def _log_model(self, model_path: Path, examples: list[str]) -> None:
         mlflow = self.mlflow
         mlflow.log_artifact(str(model_path), artifact_path="predictor")
-        for extra in (Path(str(model_path) + ".sha256"), model_path.parent / "MODEL_CARD.md"):
+        for extra in (sha_path(model_path), card_path(model_path)):
             if extra.is_file():
                 mlflow.log_artifact(str(extra), artifact_path="predictor")
         if self.tracker.log_model:
@@ -282,9 +266,7 @@ class RunLogger:
 
         df = pd.DataFrame({"id": corpus.ids, "text": corpus.texts})
         for t in corpus.tasks:
-            y = corpus.targets[t.name]
-            df[t.name] = ([[lab for lab, v in zip(t.labels, row, strict=True) if v]
-                           for row in y] if t.kind == "multilabel" else list(y))
+            df[t.name] = corpus.label_lists(t)
         source = str(corpus.source)
         if Path(source).exists():
             source = Path(source).resolve().as_uri()
@@ -297,106 +279,40 @@ class RunLogger:
         self.mlflow.log_input(ds, context="training")
 
 
-def _params(cfg) -> dict[str, str]:
-    """The composed config flattened to dotted keys, within MLflow's limits; the codebook
-    and cue lists (artifacts) appear as digests."""
-    container = OmegaConf.to_container(cfg, resolve=True)
-    params = {}
-    for k, v in flatten(container).items():
-        if k.startswith(("codebook", "cues", "features.style.cues")):
-            continue
-        s = json.dumps(v) if isinstance(v, list | dict) else str(v)
-        params[k[:250]] = s[:MAX_PARAM_VALUE]
-    params["codebook.digest"] = _digest(container.get("codebook"))
-    params["cues.digest"] = _digest(container.get("cues"))
-    return params
-
-
-def _digest(obj: Any) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _write_artifacts(out: Path, cfg, container, corpus, evaluation, fitted, card) -> None:
+def write_artifacts(out: Path, config: dict[str, Any], model, report, corpus) -> None:
     """Config, codebook, report, out-of-fold predictions, top features, card, plots."""
-    import csv
-
     import yaml
 
-    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    (out / "codebook.yaml").write_text(yaml.safe_dump(container.get("codebook") or {},
-                                                      sort_keys=False, allow_unicode=True))
-    (out / "cues.yaml").write_text(yaml.safe_dump(container.get("cues") or {},
-                                                  sort_keys=False, allow_unicode=True))
-    report = evaluation.report
-    (out / "report.json").write_text(json.dumps({"strategy": evaluation.strategy,
-                                                 "metrics": evaluation.metrics,
-                                                 "labels": report, "notes": evaluation.notes},
-                                                indent=2))
-    keys = sorted({k for r in report for k in r}, key=lambda k: (k not in ("task", "label"), k))
-    with open(out / "report.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys)
-        w.writeheader()
-        w.writerows(report)
-    oof = evaluation.oof
-    with open(out / "oof_predictions.jsonl", "w") as f:
-        for i in np.flatnonzero(oof["evaluated"]):
-            rec: dict[str, Any] = {"id": corpus.ids[i], "text": corpus.texts[i]}
-            for t in corpus.tasks:
-                y, p = corpus.targets[t.name][i], oof["preds"][t.name][i]
-                if t.kind == "multilabel":
-                    rec[f"{t.name}_true"] = [lab for lab, v in zip(t.labels, y, strict=True) if v]
-                    rec[f"{t.name}_pred"] = [lab for lab, v in zip(t.labels, p, strict=True) if v]
-                else:
-                    rec[f"{t.name}_true"], rec[f"{t.name}_pred"] = str(y), str(p)
-                rec[f"{t.name}_scores"] = {lab: round(float(s), 6) for lab, s in
-                                           zip(t.labels, oof["scores"][t.name][i], strict=True)}
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    (out / "top_features.json").write_text(json.dumps(top_features(fitted, 20), indent=2,
-                                                      ensure_ascii=False))
-    (out / "model_card.json").write_text(json.dumps(card, indent=2, default=str))
-    from framing.train import card_markdown
-
-    (out / "MODEL_CARD.md").write_text(card_markdown(card))
     from framing.plots import write_plots
 
-    write_plots(out / "plots", corpus, evaluation)
+    def dump(obj):
+        return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True)
+
+    (out / "config.yaml").write_text(dump(config))
+    (out / "codebook.yaml").write_text(dump(config.get("codebook") or {}))
+    (out / "cues.yaml").write_text(dump(config.get("cues") or {}))
+    ev = report.evaluation
+    (out / "report.json").write_text(json.dumps(
+        {"strategy": ev.strategy, "metrics": report.metrics, "labels": ev.report,
+         "test_labels": report.test.report if report.test else None,
+         "notes": report.notes}, indent=2))
+    _write_csv(out / "report.csv", ev.report)
+    if corpus is not None:
+        with open(out / "oof_predictions.jsonl", "w") as f:
+            for rec in ev.predictions.records(corpus):
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    (out / "top_features.json").write_text(json.dumps(model.top_features(20), indent=2,
+                                                      ensure_ascii=False))
+    (out / "model_card.json").write_text(json.dumps(model.card, indent=2, default=str))
+    (out / "MODEL_CARD.md").write_text(markdown(model.card))
+    write_plots(out / "plots", ev)
+    if report.test is not None:
+        write_plots(out / "plots" / "test", report.test)
 
 
-def top_features(fitted, k: int = 20) -> dict[str, dict[str, list]]:
-    """Per task and label, the k features with the largest positive weight."""
-    from framing.features import feature_names
-
-    names = feature_names(fitted.features)
-    out: dict[str, dict[str, list]] = {}
-    for t in fitted.tasks:
-        if t.name not in fitted.models:
-            continue
-        m = fitted.models[t.name]
-        rows: dict[str, np.ndarray] = {}
-        if t.kind == "multilabel":
-            for lab, est in zip(t.labels, m.estimators_, strict=True):
-                if hasattr(est, "coef_"):
-                    rows[lab] = np.asarray(est.coef_).ravel()
-        else:
-            coef, classes = np.asarray(m.coef_), list(m.classes_)
-            if coef.shape[0] == 1:
-                rows[str(classes[1])], rows[str(classes[0])] = coef[0], -coef[0]
-            else:
-                rows = {str(c): coef[j] for j, c in enumerate(classes)}
-        out[t.name] = {lab: [[str(names[i]), round(float(w[i]), 5)]
-                             for i in np.argsort(-w, kind="stable")[:k]]
-                       for lab, w in rows.items()}
-    return out
-
-
-def ui(root: Path, uri: str, host: str = "127.0.0.1", port: int = 5000) -> int:
-    """Run the MLflow UI on a store until it is stopped; returns its exit status."""
-    cmd = ["mlflow", "server", "--backend-store-uri", uri, "--host", host, "--port", str(port)]
-    if uri.startswith("sqlite:"):
-        cmd += ["--default-artifact-root", (root / "mlartifacts").as_uri()]
-    exe = Path(sys.executable).with_name("mlflow")
-    if exe.is_file():
-        cmd[0] = str(exe)
-    return subprocess.call(cmd)
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    keys = sorted({k for r in rows for k in r}, key=lambda k: (k not in ("task", "label"), k))
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)

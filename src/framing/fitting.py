@@ -1,0 +1,170 @@
+"""Fitting one model: features, a classifier per task, multi-label thresholds.
+
+:class:`Fitter` turns texts and targets into a :class:`~framing.model.FramingModel`. The
+evaluation calls it once per fold, the final fit once on all the training data; both
+read the same typed config, so the model a fold scores is the model that is shipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.model_selection import GroupKFold, KFold
+
+from framing.errors import FramingConfigError
+from framing.features import build_features
+from framing.model import FramingModel
+from framing.models import build_classifier, tune_thresholds
+from framing.schema import FeaturesConfig, ModelConfig, Thresholds, TrainConfig
+from framing.tasks import TaskSpec
+
+log = logging.getLogger(__name__)
+
+
+def codebook_for(tasks: Sequence[TaskSpec], codebook: Mapping[str, Sequence[str]] | None
+                 ) -> tuple[dict[str, list[str]], list[str]]:
+    """The codebook entries (``task:label``) that name a task and label of this corpus,
+    and a note on what was left out."""
+    book = {str(k): list(v or []) for k, v in dict(codebook or {}).items()}
+    known = {f"{t.name}:{lab}" for t in tasks for lab in t.labels or []}
+    kept = {k: v for k, v in book.items() if k in known}
+    notes = []
+    if book and not kept:
+        names = ", ".join(t.name for t in tasks)
+        notes.append(f"the codebook's entries ({', '.join(sorted(book)[:4])}, …) name none of "
+                     f"this corpus's tasks ({names}): codebook features are off. Write a "
+                     "codebook for your labels (codebook=mine) or use "
+                     "experiment=text_classifier.")
+    elif len(kept) < len(book):
+        notes.append(f"codebook entries {sorted(set(book) - set(kept))} name no label of "
+                     "this corpus; they are left out.")
+    return kept, notes
+
+
+@dataclass
+class Fitter:
+    """Everything needed to fit a model on part of a corpus.
+
+    Parameters
+    ----------
+    features : FeaturesConfig
+        The feature families.
+    model : ModelConfig
+        The classifier (per-task overrides in ``model.per_task``).
+    codebook, cues : mapping, optional
+        The codebook (``task:label`` to terms) and the tone cue lists.
+    thresholds : {"tune", "fixed"}
+        Multi-label thresholds from inner cross-validation, or 0.5.
+    inner_splits : int
+        Folds of that inner cross-validation.
+    ovr_n_jobs : int, optional
+        Parallel one-vs-rest fits.
+    seed : int
+        Seed of the inner folds.
+    """
+
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    codebook: Mapping[str, Sequence[str]] | None = None
+    cues: Mapping[str, Sequence[str]] | None = None
+    thresholds: str = "tune"
+    inner_splits: int = 3
+    ovr_n_jobs: int | None = None
+    seed: int = 0
+
+    @classmethod
+    def from_config(cls, cfg: TrainConfig) -> Fitter:
+        """The fitter a config describes."""
+        return cls(features=cfg.features, model=cfg.model, codebook=cfg.codebook,
+                   cues=cfg.cues, thresholds=str(Thresholds(cfg.eval.thresholds).value),
+                   inner_splits=cfg.eval.inner_splits, ovr_n_jobs=cfg.eval.ovr_n_jobs,
+                   seed=cfg.seed)
+
+    def build_features(self, tasks: Sequence[TaskSpec], notes: list[str] | None = None):
+        """The unfitted feature map for these tasks (codebook entries of other tasks off)."""
+        book, msgs = codebook_for(tasks, self.codebook)
+        if notes is not None:
+            notes.extend(msgs)
+        features = self.features
+        if self.features.codebook.enabled and not book:
+            from dataclasses import replace
+
+            features = replace(features, codebook=replace(features.codebook, enabled=False))
+            if not features.enabled():
+                raise FramingConfigError(
+                    "the codebook was the only feature family and it names none of the tasks;"
+                    " enable another family (features.word.enabled=true)")
+        return build_features(features, book, self.cues)
+
+    def _fit_task(self, task: TaskSpec, X, y, notes: list[str]):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            params = self.model.params(task.name)
+            if params.get("random_state") is None:
+                params["random_state"] = self.seed
+            est = build_classifier(params, task.kind, self.ovr_n_jobs).fit(X, y)
+        for w in caught:
+            msg = str(w.message)
+            if "present in all training examples" in msg:
+                found = re.search(r"Label (not )?(\d+)", msg)
+                lab = task.labels[int(found.group(2))] if found else "?"
+                state = "absent from" if found and found.group(1) else "present in"
+                notes.append(f"task {task.name!r}: label {lab!r} is {state} every record of "
+                             "a training fold; that fold predicts it as a constant.")
+        return est
+
+    def fit(self, texts: Sequence[str], targets: Mapping[str, np.ndarray],
+            tasks: Sequence[TaskSpec], groups: np.ndarray | None = None,
+            thresholds: Mapping[str, np.ndarray] | None = None,
+            notes: list[str] | None = None) -> FramingModel:
+        """Fit features and every task's classifier; tune thresholds unless given.
+
+        Returns a :class:`FramingModel` without a card (the caller adds one).
+        """
+        notes = [] if notes is None else notes
+        features = self.build_features(tasks, notes)
+        X = features.fit_transform(list(texts))
+        if sp.issparse(X):
+            # Canonical CSR (sorted, no duplicates): parallel one-vs-rest workers get it
+            # read-only and must not need to sort it in place.
+            X = X.tocsr()
+            X.sum_duplicates()
+        estimators, constant, thr = {}, {}, {}
+        for t in tasks:
+            y = targets[t.name]
+            if t.kind == "multiclass" and len(np.unique(y)) < 2:
+                constant[t.name] = str(y[0])
+                notes.append(f"task {t.name!r}: only class {y[0]!r} in a training fold; "
+                             "that fold predicts it for every record.")
+                continue
+            estimators[t.name] = self._fit_task(t, X, y, notes)
+            if t.kind == "multilabel":
+                if thresholds is not None and t.name in thresholds:
+                    thr[t.name] = np.asarray(thresholds[t.name], dtype=float)
+                elif self.thresholds == "tune":
+                    thr[t.name] = self._inner_thresholds(t, X, y, groups)
+                else:
+                    thr[t.name] = np.full(len(t.labels), 0.5)
+        return FramingModel(list(tasks), features, estimators, thr, constant)
+
+    def _inner_thresholds(self, task: TaskSpec, X, y, groups) -> np.ndarray:
+        """Thresholds from inner out-of-fold scores (features fitted on the outer part)."""
+        n = X.shape[0]
+        k = self.inner_splits
+        if groups is not None and len(np.unique(groups)) >= 2:
+            k = min(k, len(np.unique(groups)))
+            splits = GroupKFold(n_splits=k).split(np.arange(n), groups=groups)
+        else:
+            splits = KFold(n_splits=min(k, n), shuffle=True,
+                           random_state=self.seed).split(np.arange(n))
+        scores = np.full(y.shape, np.nan)
+        for tr, te in splits:
+            est = self._fit_task(task, X[tr], y[tr], [])
+            scores[te] = est.predict_proba(X[te])
+        return tune_thresholds(y, scores)

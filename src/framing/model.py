@@ -1,0 +1,505 @@
+"""The trained model: the one object that scores, decides, explains, saves and loads.
+
+>>> import framing
+>>> model = framing.load("models/framing.joblib")          # doctest: +SKIP
+>>> model.predict("Iran and Pakistan signed eight agreements on trade.")  # doctest: +SKIP
+{'theme': ['economy', 'diplomacy'], 'tone': 'reportorial', 'scores': {...}}
+
+Cross-validation, the final fit, the streaming trainer and the benchmark all produce a
+:class:`FramingModel`; :func:`load` reads one back. Only numpy is imported with this
+module; scikit-learn, scipy and joblib come with the first model, and nothing of the
+training side (Hydra, MLflow, datasets) ever does.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from framing.corpus import Segmenter
+from framing.errors import ModelLoadError
+from framing.storage import atomic_write_text, sha256_file
+from framing.tasks import TaskSpec
+
+FORMAT = "framing-predictor"
+FORMAT_VERSION = 2
+#: Versions this framing reads: 1 (framing 0.1 before the model class) and 2.
+READABLE_VERSIONS = (1, 2)
+ON_VERSION_MISMATCH = ("warn", "error", "ignore")
+
+
+def _as_texts(texts: Any, allow_empty: bool = True) -> tuple[list[str], bool]:
+    """Validate input: a string or a list of strings; (texts, was_single)."""
+    if isinstance(texts, str):
+        single, items = True, [texts]
+    elif texts is None:
+        raise ValueError("expected a string or a list of strings, got None")
+    elif isinstance(texts, bytes):
+        raise ValueError("expected str, got bytes: decode the text first (e.g. .decode('utf-8'))")
+    else:
+        try:
+            items = list(texts)
+        except TypeError:
+            raise ValueError(f"expected a string or a list of strings, got "
+                             f"{type(texts).__name__}") from None
+        single = False
+    for i, t in enumerate(items):
+        if not isinstance(t, str):
+            raise ValueError(f"text {i} is {type(t).__name__}, not str; pass strings only")
+        if not allow_empty and not t.strip():
+            raise ValueError(f"text {i} is empty")
+    return items, single
+
+
+def sha_path(path: str | Path) -> Path:
+    """The digest file of a model file: ``<model>.sha256``."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def card_path(path: str | Path) -> Path:
+    """The Markdown model card beside a model file."""
+    return Path(path).parent / "MODEL_CARD.md"
+
+
+class FramingModel:
+    """A trained framing model: features, one estimator per task, thresholds and its card.
+
+    Get one from :func:`framing.load` or :func:`framing.fit`. Results are plain Python
+    (str, list, dict, float).
+
+    Parameters
+    ----------
+    tasks : list of TaskSpec or dict
+        The tasks, each with its kind and labels in score order.
+    features : transformer
+        The fitted feature map (texts to a sparse matrix).
+    estimators : dict of str to estimator
+        The fitted classifier of each task not in ``constant``.
+    thresholds : dict of str to array, optional
+        Decision threshold per label of each multi-label task (default 0.5).
+    constant : dict of str to str, optional
+        Tasks whose training data had one class, and that class.
+    card : dict, optional
+        The model card: versions, data digest, config, evaluation figures, run id.
+
+    Attributes
+    ----------
+    tasks : list of str
+        Task names, e.g. ``["theme", "tone"]``.
+    labels : dict of str to list of str
+        Label names per task, in score order.
+    kinds : dict of str to str
+        ``"multilabel"`` or ``"multiclass"`` per task.
+    thresholds : dict of str to dict of str to float
+        Decision threshold per label of each multi-label task.
+    card : dict
+        The model card.
+    """
+
+    def __init__(self, tasks: Sequence[TaskSpec | Mapping[str, Any]], features: Any,
+                 estimators: Mapping[str, Any],
+                 thresholds: Mapping[str, Sequence[float]] | None = None,
+                 constant: Mapping[str, str] | None = None,
+                 card: Mapping[str, Any] | None = None):
+        self.specs = [t if isinstance(t, TaskSpec) else TaskSpec(t["name"], kind=t["kind"],
+                                                                 labels=list(t["labels"]))
+                      for t in tasks]
+        self.features = features
+        self.estimators = dict(estimators)
+        self.constant = dict(constant or {})
+        self.card: dict[str, Any] = dict(card or {})
+        self.tasks: list[str] = [t.name for t in self.specs]
+        self.labels: dict[str, list[str]] = {t.name: list(t.labels) for t in self.specs}
+        self.kinds: dict[str, str] = {t.name: t.kind for t in self.specs}
+        thr = dict(thresholds or {})
+        self._thr = {t.name: np.asarray(thr.get(t.name, [0.5] * len(t.labels)), dtype=float)
+                     for t in self.specs if t.kind == "multilabel"}
+        self.thresholds = {k: dict(zip(self.labels[k], map(float, v), strict=True))
+                           for k, v in self._thr.items()}
+        self._segmenter = Segmenter()
+
+    def __repr__(self) -> str:
+        tasks = ", ".join(f"{t}: {len(self.labels[t])} labels" for t in self.tasks)
+        return f"<framing.FramingModel {tasks}>"
+
+    def task(self, name: str) -> TaskSpec:
+        """The spec of one task; an unknown name is a clear ``ValueError``."""
+        for t in self.specs:
+            if t.name == name:
+                return t
+        raise ValueError(f"unknown task {name!r}; tasks are {self.tasks}")
+
+    # -- scores and decisions ------------------------------------------------------------
+    def transform(self, texts: Sequence[str]):
+        """The feature matrix of some texts."""
+        return self.features.transform(list(texts))
+
+    def scores(self, texts: Sequence[str] | None = None, X=None) -> dict[str, np.ndarray]:
+        """Per task, (n, n_labels) scores in label order, from texts or their features."""
+        X = self.transform(texts) if X is None else X
+        n = X.shape[0]
+        out = {}
+        for t in self.specs:
+            labels = t.labels
+            if t.name in self.constant:
+                s = np.zeros((n, len(labels)))
+                s[:, labels.index(self.constant[t.name])] = 1.0
+            elif t.kind == "multilabel":
+                s = np.asarray(self.estimators[t.name].predict_proba(X), dtype=float)
+            else:
+                est = self.estimators[t.name]
+                p = est.predict_proba(X)
+                s = np.zeros((n, len(labels)))
+                for j, c in enumerate(est.classes_):
+                    s[:, labels.index(c)] = p[:, j]
+            out[t.name] = s
+        return out
+
+    def decide(self, task: str, scores: np.ndarray) -> np.ndarray:
+        """Decisions from scores: a 0/1 matrix (multi-label, by threshold) or labels."""
+        if self.kinds[task] == "multilabel":
+            return (scores >= self._thr[task]).astype(np.int8)
+        return np.asarray(self.labels[task], dtype=object)[np.argmax(scores, axis=1)]
+
+    def predict_proba(self, texts: str | Sequence[str]) -> dict[str, np.ndarray]:
+        """Per task, an array (n_texts, n_labels) of scores in :attr:`labels` order."""
+        items, _ = _as_texts(texts)
+        if not items:
+            return {t: np.zeros((0, len(self.labels[t]))) for t in self.tasks}
+        return self.scores(items)
+
+    def _result(self, i: int, scores: dict[str, np.ndarray]) -> dict[str, Any]:
+        res: dict[str, Any] = {}
+        for t in self.tasks:
+            d = self.decide(t, scores[t][i:i + 1])[0]
+            res[t] = ([lab for lab, v in zip(self.labels[t], d, strict=True) if v]
+                      if self.kinds[t] == "multilabel" else str(d))
+        res["scores"] = {t: {lab: round(float(v), 6) for lab, v in zip(self.labels[t],
+                                                                        scores[t][i],
+                                                                        strict=True)}
+                         for t in self.tasks}
+        return res
+
+    def _empty(self) -> dict[str, Any]:
+        res: dict[str, Any] = {t: ([] if self.kinds[t] == "multilabel" else None)
+                               for t in self.tasks}
+        res["scores"] = {t: {} for t in self.tasks}
+        return res
+
+    @overload
+    def predict(self, texts: str) -> dict[str, Any]: ...
+
+    @overload
+    def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]: ...
+
+    def predict(self, texts):
+        """Labels and scores for one text (a dict) or a list of texts (a list of dicts).
+
+        A multi-label task gives the list of labels whose score reaches its threshold, a
+        single-label task the label with the highest score. An empty or blank string gets
+        the empty result: no labels (``[]`` or ``None``) and empty scores.
+
+        Raises
+        ------
+        ValueError
+            If the input is not a string or a sequence of strings.
+        """
+        items, single = _as_texts(texts)
+        keep = [i for i, t in enumerate(items) if t.strip()]
+        scores = self.scores([items[i] for i in keep]) if keep else {}
+        pos = {i: k for k, i in enumerate(keep)}
+        out = [self._result(pos[i], scores) if i in pos else self._empty()
+               for i in range(len(items))]
+        return out[0] if single else out
+
+    # -- weights and explanations --------------------------------------------------------
+    def feature_names(self) -> np.ndarray:
+        """Names of the model's input features (n-grams, codebook labels, style cues).
+
+        Hashing features have no names: they are called ``hash_<column>``.
+        """
+        from framing.features import feature_names  # scikit-learn: only when asked
+
+        return feature_names(self.features)
+
+    def label_model(self, task: str, label: str) -> tuple[Any, int, float] | None:
+        """(linear model, weight row, sign) behind one label's score; None if constant.
+
+        A binary classifier has one weight row, for its second class; the first class's
+        score is its negation (sign -1). One-vs-rest has a model per label.
+        """
+        t = self.task(task)
+        if label not in t.labels:
+            raise ValueError(f"unknown label {label!r} of task {task!r}; labels are "
+                             f"{t.labels}")
+        if task in self.constant:
+            return None
+        est = self.estimators[task]
+        if t.kind == "multilabel":
+            sub = est.estimators_[t.labels.index(label)]
+            return (sub, 0, 1.0) if hasattr(sub, "coef_") else None
+        classes = [str(c) for c in est.classes_]
+        if label not in classes:
+            return None
+        j = classes.index(label)
+        if np.atleast_2d(est.coef_).shape[0] == 1:
+            return est, 0, (1.0 if j == 1 else -1.0)
+        return est, j, 1.0
+
+    def label_weights(self, task: str, label: str) -> tuple[np.ndarray, float] | None:
+        """The weight vector and intercept of one label's linear score (None if constant)."""
+        found = self.label_model(task, label)
+        if found is None:
+            return None
+        est, row, sign = found
+        coef = np.atleast_2d(np.asarray(est.coef_, dtype=float))
+        return sign * coef[row], sign * float(np.ravel(est.intercept_)[row])
+
+    def explain(self, text: str, task: str, label: str | None = None, k: int = 10
+                ) -> dict[str, Any]:
+        """The features that pushed one decision, with signed contributions.
+
+        Parameters
+        ----------
+        text : str
+            One paragraph.
+        task : str
+            A task name from :attr:`tasks`.
+        label : str, optional
+            The label to explain; defaults to the predicted one (for a multi-label task,
+            the highest-scoring label).
+        k : int, default=10
+            How many features to return, largest absolute contribution first.
+
+        Returns
+        -------
+        dict
+            ``{"task", "label", "score", "intercept", "contributions": [{"feature",
+            "contribution"}, …]}``; a contribution is the feature's value times its
+            weight in the linear score of ``label``.
+        """
+        items, _ = _as_texts(text, allow_empty=False)
+        if len(items) != 1:
+            raise ValueError("explain takes one text")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive whole number, got {k!r}")
+        t = self.task(task)
+        x = self.transform(items)
+        scores = self.scores(X=x)[task][0]
+        label = t.labels[int(np.argmax(scores))] if label is None else label
+        found = self.label_model(task, label)  # checks the label
+        base = {"task": task, "label": label, "score": float(scores[t.labels.index(label)])}
+        if found is None:
+            return {**base, "intercept": None, "contributions": [],
+                    "note": "constant prediction: the training data had one class"}
+        est, row, sign = found
+        if hasattr(est, "contributions"):
+            contrib = est.contributions(x)
+        else:
+            contrib = np.asarray(x.multiply(np.atleast_2d(est.coef_)).todense())
+        values = sign * contrib[row]
+        intercept = sign * float(np.ravel(est.intercept_)[row])
+        names = self.feature_names()
+        nz = np.flatnonzero(values)
+        top = nz[np.argsort(-np.abs(values[nz]), kind="stable")][:k]
+        return {**base, "intercept": intercept,
+                "contributions": [{"feature": str(names[i]), "contribution": float(values[i])}
+                                  for i in top]}
+
+    def top_features(self, k: int = 20) -> dict[str, dict[str, list]]:
+        """Per task and label, the ``k`` features with the largest positive weight."""
+        names = self.feature_names()
+        out: dict[str, dict[str, list]] = {}
+        for t in self.specs:
+            rows = {}
+            for lab in t.labels:
+                w = self.label_weights(t.name, lab)
+                if w is not None:
+                    rows[lab] = [[str(names[i]), round(float(w[0][i]), 5)]
+                                 for i in np.argsort(-w[0], kind="stable")[:k]]
+            if rows:
+                out[t.name] = rows
+        return out
+
+    @property
+    def codebook(self) -> dict[str, list[str]] | None:
+        """The codebook the model's features use, or None."""
+        for name, est in getattr(self.features, "transformer_list", []):
+            if name == "codebook":
+                return dict(est.codebook or {})
+        return None
+
+    # -- articles ------------------------------------------------------------------------
+    def predict_article(self, text: str, article: str = "article") -> dict[str, Any]:
+        """Segment a raw article, label each paragraph and profile the whole.
+
+        Returns
+        -------
+        dict
+            ``{"article", "n_paragraphs", "paragraphs": [{"id", "paragraph", "text",
+            <task>: …, "scores"}, …], "profile": {<task>: {"share": {label: fraction},
+            "mean_score": {label: mean}}}}``. For a multi-label task ``share`` is the
+            fraction of paragraphs carrying each label; for a single-label task, the
+            fraction predicted as each label.
+        """
+        if not isinstance(text, str):
+            raise ValueError(f"predict_article takes one article as a string, got "
+                             f"{type(text).__name__}; call it once per article")
+        paras = self._segmenter.segment(text, article)
+        results = self.predict([p.text for p in paras]) if paras else []
+        out = [{"id": p.id, "paragraph": p.paragraph, "text": p.text, **r}
+               for p, r in zip(paras, results, strict=True)]
+        profile: dict[str, Any] = {}
+        n = len(out)
+        for t in self.tasks:
+            share, mean = {}, {}
+            for lab in self.labels[t]:
+                hits = sum((lab in r[t]) if self.kinds[t] == "multilabel" else (r[t] == lab)
+                           for r in out)
+                share[lab] = round(hits / n, 6) if n else 0.0
+                mean[lab] = round(float(np.mean([r["scores"][t][lab] for r in out])), 6) \
+                    if n else 0.0
+            profile[t] = {"share": share, "mean_score": mean}
+        return {"article": article, "n_paragraphs": n, "paragraphs": out, "profile": profile}
+
+    def pipeline(self, task: str):
+        """A scikit-learn ``Pipeline`` (features, classifier) for one task."""
+        from sklearn.pipeline import Pipeline
+
+        self.task(task)
+        if task in self.constant:
+            raise ValueError(f"task {task!r} is constant ({self.constant[task]!r}); it has "
+                             "no classifier")
+        return Pipeline([("features", self.features), ("model", self.estimators[task])])
+
+    # -- files ---------------------------------------------------------------------------
+    def to_bundle(self) -> dict[str, Any]:
+        """The dict a model file holds."""
+        return {"format": FORMAT, "format_version": FORMAT_VERSION,
+                "tasks": [t.to_dict() for t in self.specs], "features": self.features,
+                "estimators": self.estimators, "constant": self.constant,
+                "thresholds": {k: [float(x) for x in v] for k, v in self._thr.items()},
+                "card": self.card}
+
+    @classmethod
+    def from_bundle(cls, bundle: Mapping[str, Any]) -> FramingModel:
+        """A model from the dict of a model file (format version 1 or 2)."""
+        estimators = bundle.get("estimators", bundle.get("models"))
+        return cls(bundle["tasks"], bundle["features"], estimators, bundle.get("thresholds"),
+                   bundle.get("constant"), bundle.get("card"))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to ``path`` with ``<path>.sha256`` and its Markdown card beside it.
+
+        The file is written to a temporary name and renamed into place.
+        """
+        import os
+        import tempfile
+
+        import joblib
+
+        from framing.card import markdown
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            joblib.dump(self.to_bundle(), tmp, compress=3)
+            digest = sha256_file(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        atomic_write_text(sha_path(path), f"{digest}  {path.name}\n")
+        if self.card.get("data"):
+            atomic_write_text(card_path(path), markdown(self.card))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, verify: bool = True, on_version_mismatch: str = "warn"
+             ) -> FramingModel:
+        """Read a model file; see :func:`framing.load`."""
+        return cls.from_bundle(read_bundle(path, verify, on_version_mismatch))
+
+
+def read_bundle(path: str | Path, verify: bool = True, on_version_mismatch: str = "warn"
+                ) -> dict[str, Any]:
+    """Load and check a model file's dict; :class:`ModelLoadError` says why and what to do."""
+    import joblib
+
+    if on_version_mismatch not in ON_VERSION_MISMATCH:
+        raise ValueError(f"on_version_mismatch={on_version_mismatch!r}; use one of "
+                         f"{', '.join(ON_VERSION_MISMATCH)}")
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such model file. Train one with `make train` or "
+                             "give the path of a .joblib model file.")
+    digest_file = sha_path(path)
+    if verify and digest_file.is_file():
+        expected = digest_file.read_text(encoding="utf-8").split()
+        actual = sha256_file(path)
+        if not expected or expected[0].lower() != actual:
+            raise ModelLoadError(
+                f"{path}: SHA-256 {actual[:16]}… does not match {digest_file.name} "
+                f"({(expected or ['(empty)'])[0][:16]}…). The file was changed or damaged "
+                "after it was written; retrain or restore it (refusing to load).")
+    try:
+        bundle = joblib.load(path)
+    except (ModuleNotFoundError, AttributeError) as e:
+        raise ModelLoadError(f"{path}: needs code that is not installed ({e}). It was made by "
+                             "another program or another version of framing.") from None
+    except Exception as e:  # unpickling damaged bytes can raise almost anything
+        raise ModelLoadError(f"{path}: not a readable joblib file ({type(e).__name__}: {e}). "
+                             "It may be truncated or corrupt; retrain or restore it.") from None
+    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
+        raise ModelLoadError(f"{path}: a joblib file, but not a framing model file "
+                             f"(found {type(bundle).__name__}). Give a file written by "
+                             "framing-train or FramingModel.save.")
+    version = bundle.get("format_version")
+    if version not in READABLE_VERSIONS:
+        raise ModelLoadError(f"{path}: model file format version {version!r}; this framing "
+                             f"reads versions {', '.join(map(str, READABLE_VERSIONS))}. Retrain"
+                             " the model with this version or install the framing version that"
+                             " wrote it.")
+    import sklearn
+
+    made = (bundle.get("card") or {}).get("versions", {}).get("scikit-learn")
+    if made and made != sklearn.__version__:
+        msg = (f"{path}: made with scikit-learn {made}, running {sklearn.__version__}; "
+               "predictions may differ. Retrain, or install the same scikit-learn version.")
+        if on_version_mismatch == "error":
+            raise ModelLoadError(msg)
+        if on_version_mismatch == "warn":
+            warnings.warn(msg, UserWarning, stacklevel=3)
+    return bundle
+
+
+def load(path: str | Path, verify: bool = True, on_version_mismatch: str = "warn"
+         ) -> FramingModel:
+    """Load a model file written by ``framing-train`` or :meth:`FramingModel.save`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.joblib`` model file.
+    verify : bool, default=True
+        Check the file against ``<path>.sha256`` when that file exists.
+    on_version_mismatch : {"warn", "error", "ignore"}, default="warn"
+        What to do when the model was made with another scikit-learn version.
+
+    Raises
+    ------
+    framing.ModelLoadError
+        Missing, truncated, tampered with, foreign or wrong-version model file.
+
+    Notes
+    -----
+    A joblib file runs code when it is loaded: load only files you trust.
+    """
+    return FramingModel.load(path, verify=verify, on_version_mismatch=on_version_mismatch)

@@ -1,0 +1,75 @@
+"""framing.fit: training from Python on lists, records and DataFrames."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import framing
+from framing.errors import FramingDataError
+from framing.train import train
+
+from conftest import SEEDS
+
+WORDS = {"sport": "match goal team player score coach league",
+         "politics": "minister vote parliament election party law"}
+
+
+def texts_and_labels(n=40):
+    rng = np.random.default_rng(0)
+    labels = ["sport" if i % 2 else "politics" for i in range(n)]
+    return [" ".join(rng.choice(WORDS[lab].split(), 6)) for lab in labels], labels
+
+
+def test_fit_on_a_list_of_texts_and_labels():
+    texts, labels = texts_and_labels()
+    model, report = framing.fit(texts, labels, overrides=["features=ngrams", "eval.n_boot=50"])
+    assert isinstance(model, framing.FramingModel)
+    assert model.labels == {"label": ["politics", "sport"]}  # inferred, sorted
+    assert report.metrics["label/accuracy"] > 0.9
+    assert report.evaluation.strategy == "stratified_kfold"
+    assert any("inferred" in n for n in report.notes)
+    assert model.predict("goal for the team")["label"] == "sport"
+    assert "label: accuracy" in report.summary()[0]
+
+
+def test_fit_on_several_tasks_infers_kinds_and_keeps_groups():
+    texts, labels = texts_and_labels()
+    tags = [["short"] if len(t) < 40 else ["long"] for t in texts]
+    groups = [f"outlet{i % 4}" for i in range(len(texts))]
+    model, report = framing.fit(texts, {"topic": labels, "tags": tags}, groups=groups,
+                                overrides=["features=ngrams", "eval.n_boot=0"])
+    assert model.kinds == {"topic": "multiclass", "tags": "multilabel"}
+    assert report.evaluation.strategy == "logo" and report.evaluation.n_folds == 4
+
+
+def test_fit_on_a_dataframe_gives_the_model_the_cli_writes(cfg_factory):
+    df = pd.read_json(SEEDS / "paragraphs.jsonl", lines=True)
+    cfg = cfg_factory(["eval.n_boot=0"])
+    train(cfg)
+    written = framing.load(cfg.output.model_path)
+    model, report = framing.fit(
+        df, tasks=[{"name": "theme", "kind": "multilabel",
+                    "labels": ["security", "economy", "diplomacy", "gaza"]},
+                   {"name": "tone", "labels": ["promotional", "reportorial"]}],
+        id_column="id", group_column="article", overrides=["eval.n_boot=0"])
+    probe = [json.loads(x)["text"] for x in (SEEDS / "paragraphs.jsonl").open()][:10]
+    for t, p in written.predict_proba(probe).items():
+        assert np.array_equal(p, model.predict_proba(probe)[t])
+    assert model.thresholds == written.thresholds
+    assert report.metrics["theme/macro_f1"] == \
+        written.card["evaluation"]["metrics"]["theme/macro_f1"]
+    assert model.card["data"]["digest"] == written.card["data"]["digest"]
+
+
+def test_fit_refuses_unclear_input():
+    texts, labels = texts_and_labels()
+    with pytest.raises(FramingDataError, match="40 texts but 39 labels"):
+        framing.fit(texts, labels[:-1])
+    with pytest.raises(FramingDataError, match="give the labels"):
+        framing.fit(texts)
+    with pytest.raises(FramingDataError, match="name the label columns in tasks="):
+        framing.fit(pd.DataFrame({"text": texts, "y": labels}), labels)
+    with pytest.raises(FramingDataError, match="must be a list of texts"):
+        framing.fit("one text", ["a"])

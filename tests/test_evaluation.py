@@ -1,0 +1,131 @@
+"""Evaluation pieces on tiny corpora: splits, metrics, bootstrap, baselines, scoring."""
+
+import numpy as np
+import pytest
+
+from framing import baselines
+from framing.data import Corpus
+from framing.errors import FramingConfigError
+from framing.evaluation import Predictions, evaluate, score
+from framing.fitting import Fitter
+from framing.metrics import bootstrap, compute, key
+from framing.schema import FeaturesConfig
+from framing.splits import make_splits
+from framing.tasks import TaskSpec
+
+TONE = TaskSpec("tone", kind="multiclass", labels=["a", "b"])
+THEME = TaskSpec("theme", kind="multilabel", labels=["x", "y"])
+
+
+def corpus(n=12, groups=True, folds=False, split=False):
+    texts = [f"{'alpha' if i % 2 else 'beta'} text {i}" for i in range(n)]
+    tone = np.array(["b" if i % 2 else "a" for i in range(n)], dtype=object)
+    theme = np.array([[i % 2, int(i % 3 == 0)] for i in range(n)], dtype=np.int8)
+    return Corpus(texts, [f"r{i}" for i in range(n)], [THEME, TONE],
+                  {"theme": theme, "tone": tone},
+                  groups=np.array([f"g{i % 3}" for i in range(n)]) if groups else None,
+                  folds=np.array([i % 4 for i in range(n)]) if folds else None,
+                  split=np.array(["test" if i >= n - 3 else "train" for i in range(n)])
+                  if split else None, name="tiny")
+
+
+def test_auto_splits_follow_the_corpus_columns():
+    strategy, splits = make_splits(corpus())
+    assert strategy == "logo" and len(splits) == 3
+    c = corpus()
+    for tr, te in splits:
+        assert not set(c.groups[tr]) & set(c.groups[te])
+    assert make_splits(corpus(groups=False, folds=True))[0] == "fold_column"
+    assert make_splits(corpus(split=True))[0] == "split"
+    strategy, splits = make_splits(corpus(groups=False), n_splits=3)
+    assert strategy == "stratified_kfold" and len(splits) == 3
+    strategy, splits = make_splits(corpus(), max_logo_groups=2, n_splits=2)
+    assert strategy == "group_kfold" and len(splits) == 2
+    # every record is tested exactly once
+    assert sorted(np.concatenate([te for _, te in splits]).tolist()) == list(range(12))
+
+
+def test_grouped_strategy_with_one_group_is_refused():
+    c = corpus()
+    c.groups[:] = "same"
+    with pytest.raises(FramingConfigError, match="group column has one value only"):
+        make_splits(c, "logo")
+    with pytest.raises(FramingConfigError, match="needs data.fold_column"):
+        make_splits(corpus(), "fold_column")
+
+
+def test_metrics_match_a_hand_computed_case():
+    m = compute(TONE, np.array(["a", "a", "b", "b"], dtype=object),
+                np.array(["a", "b", "b", "b"], dtype=object),
+                np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]]))
+    assert m["accuracy"] == 0.75
+    assert m["a/f1"] == pytest.approx(2 / 3) and m["b/f1"] == pytest.approx(0.8)
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)
+    assert m["a/precision"] == 1.0 and m["a/recall"] == 0.5 and m["b/support"] == 2
+    assert m["roc_auc"] == 1.0  # every b scores above every a
+    assert m["log_loss"] == pytest.approx(-np.mean(np.log([0.9, 0.4, 0.8, 0.7])))
+    y = np.array([[1, 0], [1, 1], [0, 0]])
+    p = np.array([[1, 0], [0, 1], [0, 1]])
+    ml = compute(THEME, y, p)
+    assert ml["x/f1"] == pytest.approx(2 / 3) and ml["y/f1"] == pytest.approx(2 / 3)
+    assert ml["micro_f1"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    assert ml["hamming_loss"] == pytest.approx(2 / 6)
+    assert ml["subset_accuracy"] == pytest.approx(1 / 3)
+
+
+def test_bootstrap_is_seeded_and_brackets_the_estimate():
+    rng = np.random.default_rng(0)
+    y = rng.choice(["a", "b"], 60).astype(object)
+    p = np.where(rng.random(60) < 0.8, y, np.where(y == "a", "b", "a")).astype(object)
+    groups = np.repeat(np.arange(12), 5)
+    ci = bootstrap(TONE, y, p, groups, n_boot=300, seed=1)
+    point = compute(TONE, y, p)["macro_f1"]
+    assert ci["macro_f1"][0] <= point <= ci["macro_f1"][1]
+    assert ci == bootstrap(TONE, y, p, groups, n_boot=300, seed=1)
+    assert set(ci) >= {"macro_f1", "accuracy", "a/f1"} and "a/precision" not in ci
+
+
+def test_baselines_majority_and_codebook_rules():
+    prior = baselines.prior_of(THEME, np.array([[1, 0], [1, 1], [0, 0]]))
+    assert baselines.majority(THEME, prior, 2).tolist() == [[1, 0], [1, 0]]
+    assert baselines.majority(TONE, [0.25, 0.75], 1).tolist() == ["b"]
+    book = {"tone:a": ["alpha"], "tone:b": ["beta", "gamma"]}
+    got = baselines.predict("codebook", TONE, ["alpha beta gamma", "alpha", "nothing"],
+                            np.array([0.9, 0.1]), book)
+    assert got.tolist() == ["b", "a", "a"]  # most matches; none: the training majority
+    assert baselines.predict("codebook", THEME, ["x"], prior, book) is None  # no entries
+
+
+def test_score_names_metrics_intervals_and_baselines():
+    c = corpus()
+    pred = Predictions.empty(c)
+    pred.evaluated[:] = True
+    pred.preds["tone"][:] = c.targets["tone"]
+    pred.scores["tone"][:] = np.where(c.targets["tone"][:, None] == np.array(["a", "b"]), 1, 0)
+    pred.preds["theme"][:] = c.targets["theme"]
+    pred.scores["theme"][:] = c.targets["theme"]
+    base = {"majority": {"tone": np.array(["a"] * 12, dtype=object)}}
+    m, report = score(c, pred, base, n_boot=50)
+    assert m["tone/accuracy"] == 1.0 and m["tone/macro_f1/ci_low"] == 1.0
+    assert m[key("tone", "macro_f1", prefix="baseline/majority")] == pytest.approx(1 / 3)
+    assert m["n_records"] == 12
+    assert [(r["task"], r["label"]) for r in report] == [("theme", "x"), ("theme", "y"),
+                                                          ("tone", "a"), ("tone", "b")]
+
+
+def test_evaluate_scores_a_model_on_another_corpus_beside_its_rules():
+    train = corpus(40)
+    fitter = Fitter(features=FeaturesConfig(), codebook={"tone:a": ["beta"],
+                                                         "tone:b": ["alpha"],
+                                                         "theme:x": ["alpha"],
+                                                         "theme:y": ["zzz"]},
+                    thresholds="fixed")
+    model = fitter.fit(train.texts, train.targets, train.tasks)
+    model.card = {"data": {"n_records": 40, "label_counts": train.label_counts()}}
+    other = corpus(9, groups=True)
+    ev = evaluate(model, other, n_boot=20)
+    assert ev.n_records == 9 and ev.strategy == "held-out corpus"
+    assert ev.metrics["tone/accuracy"] == 1.0
+    assert ev.metrics["baseline/codebook/tone/accuracy"] == 1.0
+    assert "baseline/majority/theme/macro_f1" in ev.metrics
+    assert "tone/macro_f1/ci_low" in ev.metrics
