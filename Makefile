@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PIP_VERSION := 26.3
 ARGS   ?=
 
-.PHONY: train test test-fast lint bench ui clean constraints
+.PHONY: train test test-fast lint bench experiments resources ui clean constraints
 
 $(STAMP): pyproject.toml constraints.txt build-constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m framing.bench $(ARGS)
+
+# The table of experiments/README.md: every seed experiment, seeds and dev-set figures.
+experiments: $(STAMP)
+	$(BIN)/python -m framing.experiments $(ARGS)
+
+# Rebuild the shipped subjectivity model (needs ../shared/benchmarks/subj).
+resources: $(STAMP)
+	$(BIN)/framing-train experiment=subjectivity tracking=off \
+	  output.model_path=$(CURDIR)/src/framing/resources/subjectivity.joblib
 
 ui: $(STAMP)
 	$(BIN)/framing ui $(ARGS)

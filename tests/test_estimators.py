@@ -3,7 +3,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from framing.features import CodebookLexicon, StyleCues, build_features
-from framing.models import AveragedLinear, LinearTextClassifier, tune_thresholds
+from framing.models import AveragedLinear, LinearTextClassifier, PriorLinear, tune_thresholds
 
 
 def _expected_failures(est):
@@ -26,6 +26,7 @@ def _expected_failures(est):
     LinearTextClassifier(family="sgd"), LinearTextClassifier(family="ridge"),
     LinearTextClassifier(nb_weight=True, class_weight=None),
     AveragedLinear([{"family": "logreg"}, {"family": "cnb"}]),
+    PriorLinear(), PriorLinear(prior_columns={1: [0]}),
 ], expected_failed_checks=_expected_failures)
 def test_scikit_learn_estimator_rules(estimator, check):
     check(estimator)

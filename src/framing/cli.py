@@ -219,6 +219,114 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def _file_columns(path: Path, source: str) -> list[str]:
+    """The column (field) names of a data file, from its first record or header."""
+    if source == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            if source == "csv":
+                import csv
+
+                return next(csv.reader([line]))
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                return []  # the loader reports the line
+            return list(rec) if isinstance(rec, dict) else []
+    return []
+
+
+def labelled_corpus(model, path: str, text_column: str | None = None,
+                    id_column: str | None = None, group_column: str | None = None):
+    """A labelled file read with the model's tasks (those whose column the file has)."""
+    from framing.data import load_corpus
+
+    p = Path(path)
+    if not p.is_file():
+        raise FramingDataError(f"{p}: no such file. Check the path.")
+    source = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}.get(p.suffix.lower(),
+                                                                         "jsonl")
+    cols = _file_columns(p, source)
+    data = (model.card.get("config") or {}).get("data") or {}
+    trained = {t["name"]: t for t in data.get("tasks") or []}
+    tasks = []
+    for t in model.tasks:
+        column = (trained.get(t) or {}).get("column") or t
+        if column in cols:
+            tasks.append({"name": t, "column": column, "kind": model.kinds[t],
+                          "labels": model.labels[t],
+                          "separator": (trained.get(t) or {}).get("separator")})
+    if not tasks:
+        raise FramingDataError(f"{p}: no column of the model's tasks "
+                               f"({', '.join(model.tasks)}); columns present: {cols}. "
+                               "Score a file labelled for this model.")
+    group = group_column or (data.get("group_column") if data.get("group_column") in cols
+                             else None)
+    spec = {"source": source, "path": str(p), "name": p.stem,
+            "text_column": text_column or data.get("text_column") or "text",
+            "id_column": id_column or ("id" if "id" in cols else None),
+            "group_column": group, "tasks": tasks}
+    return load_corpus(spec, training=False)
+
+
+def cmd_evaluate(args) -> int:
+    import framing
+    from framing.evaluation import evaluate
+    from framing.metrics import HEADLINE, key
+
+    if args.n_boot < 0:
+        raise FramingDataError(f"--n-boot {args.n_boot}: give 0 (no intervals) or more.")
+    model = framing.load(args.model)
+    corpus = labelled_corpus(model, args.file, args.text_column, args.id_column,
+                             args.group_column)
+    ev = evaluate(model, corpus, args.n_boot, args.seed)
+    if args.mlflow:
+        from framing.config import project_root
+        from framing.tracking import log_evaluation
+
+        uri = args.mlflow if args.mlflow != "project" else \
+            f"sqlite:///{project_root() / 'mlflow.db'}"
+        run_id = log_evaluation(uri, Path(args.model), corpus, ev)
+        print(f"logged to {uri}, run {run_id}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"model": str(args.model), "file": str(args.file),
+                          "n_records": ev.n_records,
+                          "groups": (len(set(corpus.groups)) if corpus.groups is not None
+                                     else None),
+                          "metrics": ev.metrics, "labels": ev.report}, indent=2))
+        return 0
+    m = ev.metrics
+    groups = (f", {len(set(corpus.groups))} groups resampled"
+              if corpus.groups is not None else "")
+    print(f"{args.model} on {args.file}: {ev.n_records} records{groups}")
+    print(f"{'task':<10} {'metric':<16} {'value':>6}  {'95% interval':<16} {'majority':>8} "
+          f"{'codebook':>8}")
+    for t in corpus.tasks:
+        for k in HEADLINE:
+            v = m.get(key(t.name, k))
+            if v is None:
+                continue
+            lo, hi = m.get(key(t.name, k, ci="ci_low")), m.get(key(t.name, k, ci="ci_high"))
+            ci = f"[{lo:.3f}, {hi:.3f}]" if lo is not None else ""
+            base = [m.get(key(t.name, k, prefix=f"baseline/{b}")) for b in ("majority",
+                                                                            "codebook")]
+            base = [f"{x:.3f}" if x is not None else "—" for x in base]
+            print(f"{t.name:<10} {k:<16} {v:>6.3f}  {ci:<16} {base[0]:>8} {base[1]:>8}")
+    print(f"\n{'task':<10} {'label':<16} {'precision':>9} {'recall':>7} {'F1':>6}  "
+          f"{'95% interval':<16} {'support':>7} {'codebook F1':>11}")
+    for r in ev.report:
+        ci = (f"[{r['f1_ci_low']:.3f}, {r['f1_ci_high']:.3f}]" if "f1_ci_low" in r else "")
+        cb = f"{r['baseline_codebook_f1']:.3f}" if "baseline_codebook_f1" in r else "—"
+        print(f"{r['task']:<10} {r['label']:<16} {r['precision']:>9.3f} {r['recall']:>7.3f} "
+              f"{r['f1']:>6.3f}  {ci:<16} {r['support']:>7} {cb:>11}")
+    return 0
+
+
 def cmd_ui(args) -> int:
     import subprocess
 
@@ -268,6 +376,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--label", help="explain this label instead of the predicted one")
     s.add_argument("-k", type=int, default=10, help="how many features")
     s.set_defaults(func=cmd_explain)
+
+    s = sub.add_parser("evaluate", help="score a saved model on a labelled file")
+    s.add_argument("model", help="model file (.joblib)")
+    s.add_argument("file", help="labelled JSON lines, CSV/TSV or Parquet with the model's "
+                   "task columns")
+    s.add_argument("--text-column", help="default: the training data's, else 'text'")
+    s.add_argument("--id-column", help="default: 'id' when the file has one")
+    s.add_argument("--group-column", help="resample these groups (articles) for the "
+                   "intervals; default: the training data's group column, if the file has it")
+    s.add_argument("--n-boot", type=int, default=1000, help="bootstrap draws (0: none)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    s.add_argument("--mlflow", nargs="?", const="project", metavar="URI",
+                   help="also log a run (default store: the project's mlflow.db)")
+    s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("ui", help="start the MLflow UI on the project's store")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -208,13 +208,16 @@ def _read_table(spec: DataConfig) -> tuple[list[dict], list[int] | None, np.ndar
     return rows, None, np.array(split) if spec.hub_splits else None
 
 
-def load_corpus(spec: DataConfig | Mapping[str, Any]) -> Corpus:
+def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True) -> Corpus:
     """Read a corpus and validate every record.
 
     Parameters
     ----------
     spec : DataConfig or mapping
         Where the corpus is, its columns and its tasks.
+    training : bool, default=True
+        Whether a model learns from it: then every label must occur and a single-label
+        task needs two classes. A corpus only scored may lack labels.
 
     Returns
     -------
@@ -230,7 +233,7 @@ def load_corpus(spec: DataConfig | Mapping[str, Any]) -> Corpus:
     spec = data_config(spec)
     tasks = task_specs(spec)
     rows, lines, hub_split = _read_table(spec)
-    return build_corpus(rows, spec, tasks, str(spec.path), lines, hub_split)
+    return build_corpus(rows, spec, tasks, str(spec.path), lines, hub_split, training)
 
 
 def corpus_from_records(rows: Sequence[Mapping[str, Any]], spec: DataConfig | Mapping[str, Any],
@@ -241,7 +244,8 @@ def corpus_from_records(rows: Sequence[Mapping[str, Any]], spec: DataConfig | Ma
 
 
 def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec], where_file: str,
-                 lines: list[int] | None, hub_split: np.ndarray | None) -> Corpus:
+                 lines: list[int] | None, hub_split: np.ndarray | None,
+                 training: bool = True) -> Corpus:
     """Validate rows record by record; the first problem is one :class:`FramingDataError`."""
     source = str(getattr(spec.source, "value", spec.source))
     if not rows:
@@ -279,7 +283,7 @@ def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec],
     for spec_task in spec_tasks:
         t = TaskSpec.from_config(spec_task)
         y, msgs = _task_targets(t, rows, ids, lambda i: _where(where_file, source, i, ids[i],
-                                                                lines), where_file)
+                                                                lines), where_file, training)
         warnings += msgs
         targets[t.name] = y
         tasks.append(t)
@@ -308,8 +312,8 @@ def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec],
                   column(spec.fold_column), split, str(spec.path), name, warnings)
 
 
-def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_file: str
-                  ) -> tuple[np.ndarray, list[str]]:
+def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_file: str,
+                  training: bool = True) -> tuple[np.ndarray, list[str]]:
     """One task's targets (a 0/1 matrix or label strings) and its warnings; sets
     ``t.labels`` when they are inferred."""
     warnings: list[str] = []
@@ -360,7 +364,10 @@ def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_fi
                 y[i, col[x]] = 1
         for j, lab in enumerate(t.labels):
             n = int(y[:, j].sum())
-            if n == 0:
+            if n == 0 and not training:
+                warnings.append(f"task {t.name!r}: label {lab!r} never occurs in "
+                                f"{where_file}; its F1 there is 0 or undefined.")
+            elif n == 0:
                 raise FramingDataError(
                     f"{where_file}: label {lab!r} of task {t.name!r} never occurs, so no "
                     "model can learn it. Annotate examples of it or remove it from the "
@@ -373,7 +380,7 @@ def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_fi
         return y, warnings
     y = np.array(cells, dtype=object)
     used = set(cells)
-    if len(used) < 2:
+    if len(used) < 2 and training:
         raise FramingDataError(
             f"{where_file}: task {t.name!r} has a single class {sorted(used)} in "
             f"{len(cells)} records; a classifier needs at least two. Add examples "

@@ -206,31 +206,30 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
 
 
 def evaluate(model: FramingModel, corpus: Corpus, n_boot: int = 1000, seed: int = 0,
-             baselines: Sequence[str] = ("majority", "codebook")) -> Evaluation:
+             baselines: Sequence[str] = ("majority", "codebook"),
+             priors: Mapping[str, np.ndarray] | None = None) -> Evaluation:
     """Score a fitted model on a labelled corpus, beside its baselines.
 
-    The majority baseline predicts the training prior (from the model card's label
-    counts); the codebook baseline applies the model's own codebook as rules. The
-    corpus's tasks must be the model's (same names and labels).
+    The majority baseline predicts the training prior (``priors``, per task the share of
+    training records with each label; default: from the model card's label counts); the
+    codebook baseline applies the model's own codebook as rules. The corpus's tasks must
+    be the model's (same names and labels).
     """
     check_tasks(model, corpus)
     t0 = time.perf_counter()
     pred = Predictions.empty(corpus)
     sc = model.scores(corpus.texts)
     pred.evaluated[:] = True
-    counts = (model.card.get("data") or {}).get("label_counts") or {}
+    priors = dict(priors or card_priors(model))
     book = model.codebook
     base_preds: dict[str, dict[str, Any]] = {b: {} for b in baselines}
     for t in corpus.tasks:
         pred.scores[t.name][:] = sc[t.name]
         pred.preds[t.name][:] = model.decide(t.name, sc[t.name])
-        c = counts.get(t.name)
-        n_train = (model.card.get("data") or {}).get("n_records")
+        prior = priors.get(t.name)
         for b in baselines:
-            if b == "majority" and not (c and n_train):
+            if prior is None:  # no training prior known: neither baseline can be formed
                 continue
-            prior = (np.array([c[lab] or 0 for lab in t.labels], dtype=float) / n_train
-                     if c and n_train else np.zeros(len(t.labels)))
             bp = base.predict(b, t, corpus.texts, prior, book)
             if bp is not None:
                 base_preds[b][t.name] = bp
@@ -238,6 +237,18 @@ def evaluate(model: FramingModel, corpus: Corpus, n_boot: int = 1000, seed: int 
     metrics["n_folds"] = 1
     return Evaluation(corpus.name, "held-out corpus", 1, metrics, report, pred, [],
                       time.perf_counter() - t0)
+
+
+def card_priors(model: FramingModel) -> dict[str, np.ndarray]:
+    """Per task, the share of training records with each label, from the model card."""
+    data = model.card.get("data") or {}
+    n = data.get("n_records")
+    out = {}
+    for t, counts in (data.get("label_counts") or {}).items():
+        if n and t in model.labels and all(counts.get(lab) is not None
+                                           for lab in model.labels[t]):
+            out[t] = np.array([counts[lab] for lab in model.labels[t]], dtype=float) / n
+    return out
 
 
 def check_tasks(model: FramingModel, corpus: Corpus) -> None:

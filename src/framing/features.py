@@ -181,6 +181,211 @@ class StyleCues(_TextTransformer):
         return sp.csr_matrix(np.asarray(rows, dtype=float).reshape(len(texts), -1))
 
 
+def _load_model(ref: str):
+    """A framing model named in a config (a shipped name or a path), for the families
+    that score text with another model."""
+    from framing.model import load
+    from framing.resources import model_path
+
+    return load(model_path(ref))
+
+
+def _score_column(model, label: str, where: str) -> tuple[str, int]:
+    """(task, column) of a ``task:label`` score of a model, or a clear error."""
+    task, _, lab = str(label).partition(":")
+    if task not in model.tasks or lab not in model.labels[task]:
+        names = [f"{t}:{x}" for t in model.tasks for x in model.labels[t]]
+        raise ValueError(f"{where}: the model has no score {label!r}; it has {names}")
+    return task, model.labels[task].index(lab)
+
+
+class VoiceFeatures(_TextTransformer):
+    """The guidelines' sentence-level tone rule and what it is made of.
+
+    Each paragraph is split into sentences (:func:`framing.sentences.split_sentences`);
+    a sentence is attributed or in the writer's own voice (:class:`framing.sentences.
+    Voice`); an own-voice sentence is *evaluative* when it carries an evaluative or
+    exhorting cue or a question — of either polarity — or when a scorer model (the
+    shipped subjectivity model) gives its own-voice text at least ``cut``. Columns:
+
+    * ``<label>`` (e.g. ``tone:promotional``): 1 when evaluative own-voice sentences are
+      at least half of the paragraph's sentences (the guidelines' majority rule, ties to
+      promotional), else 0;
+    * ``evaluative_share``, ``attributed_share``, ``cued_share``: shares of sentences;
+    * ``scored_mean``, ``scored_max``: the scorer over own-voice sentences (if any);
+    * ``question``, ``sentences`` (``log1p`` of their number).
+
+    Parameters
+    ----------
+    lists : mapping of str to list of str, optional
+        The word lists of :class:`framing.sentences.Voice` (``conf/voice``).
+    label : str, default="tone:promotional"
+        The ``task:label`` the rule marks (it names the rule column).
+    scorer : str, optional
+        A framing model (shipped name or path) scoring sentences.
+    scorer_label : str, default="label:subjective"
+        Which ``task:label`` score of the scorer marks evaluation.
+    cut : float, default=0.5
+        Scorer score from which an own-voice sentence is evaluative.
+    score_headlines : bool, default=False
+        Let the scorer judge a unit without sentence-final punctuation (a headline): a
+        model of full sentences is out of its domain there.
+    """
+
+    def __init__(self, lists: Mapping[str, Sequence[str]] | None = None,
+                 label: str = "tone:promotional", scorer: str | None = None,
+                 scorer_label: str = "label:subjective", cut: float = 0.5,
+                 score_headlines: bool = False):
+        self.lists = lists
+        self.label = label
+        self.scorer = scorer
+        self.scorer_label = scorer_label
+        self.cut = cut
+        self.score_headlines = score_headlines
+
+    def fit(self, X, y=None):
+        """Compile the word lists and load the scorer; ``y`` is ignored."""
+        from framing.sentences import Voice
+
+        _check_texts(X)
+        self.voice_ = Voice(dict(self.lists or {}))
+        self.scorer_ = _load_model(self.scorer) if self.scorer else None
+        if self.scorer_ is not None:
+            self.scorer_column_ = _score_column(self.scorer_, self.scorer_label,
+                                                "features.voice.scorer_label")
+        names = [self.label, "evaluative_share", "attributed_share", "cued_share"]
+        if self.scorer_ is not None:
+            names += ["scored_mean", "scored_max"]
+        self.feature_names_ = names + ["question", "sentences"]
+        self.n_features_out_ = len(self.feature_names_)
+        return self
+
+    def sentences(self, texts: Sequence[str]) -> list[list[tuple[Any, float]]]:
+        """Per paragraph, its sentences with their scorer score (0 without a scorer)."""
+        check_is_fitted(self, "voice_")
+        paras = [self.voice_.analyse(t) for t in texts]
+        scores = [[0.0] * len(p) for p in paras]
+        if self.scorer_ is not None:
+            where = [(i, j) for i, p in enumerate(paras) for j, s in enumerate(p)
+                     if s.own_voice and (self.score_headlines or not s.headline)]
+            if where:
+                task, col = self.scorer_column_
+                own = [self.voice_.own_voice_text(paras[i][j].text) or "." for i, j in where]
+                values = self.scorer_.scores(own)[task][:, col]
+                for (i, j), v in zip(where, values, strict=True):
+                    scores[i][j] = float(v)
+        return [list(zip(p, s, strict=True)) for p, s in zip(paras, scores, strict=True)]
+
+    def transform(self, X):
+        """One row per paragraph."""
+        check_is_fitted(self, "voice_")
+        rows = []
+        for sents in self.sentences(_check_texts(X)):
+            n = len(sents)
+            own = [(s, v) for s, v in sents if s.own_voice]
+            scored = self.scorer_ is not None
+            evaluative = sum(1 for s, v in own if s.cued or (scored and v >= self.cut))
+            row = [float(evaluative >= n - evaluative), evaluative / n, 1 - len(own) / n,
+                   sum(1 for s, _ in own if s.cued) / n]
+            if scored:
+                vals = [v for s, v in own if self.score_headlines or not s.headline] or [0.0]
+                row += [float(np.mean(vals)), float(np.max(vals))]
+            row += [float(any(s.question for s, _ in own)), float(np.log1p(n))]
+            rows.append(row)
+        return sp.csr_matrix(np.asarray(rows, dtype=float).reshape(len(rows), -1))
+
+
+class ModelScores(_TextTransformer):
+    """Scores of other framing models as features (a ``frames`` model feeding ``tone``).
+
+    Parameters
+    ----------
+    models : list of str
+        The models: shipped names such as ``subjectivity``, or paths to ``.joblib`` model
+        files. A model's columns are named by its file's stem.
+    sentences : bool, default=False
+        Score each sentence and give the mean and the maximum over the paragraph's
+        sentences instead of one score for the paragraph.
+    own_voice : bool, default=False
+        With ``sentences``: only sentences in the writer's own voice, quotations blanked
+        (needs ``lists``).
+    lists : mapping, optional
+        The voice word lists (``conf/voice``), for ``own_voice``.
+    """
+
+    def __init__(self, models: Sequence[str] | None = None, sentences: bool = False,
+                 own_voice: bool = False, lists: Mapping[str, Sequence[str]] | None = None):
+        self.models = models
+        self.sentences = sentences
+        self.own_voice = own_voice
+        self.lists = lists
+
+    def fit(self, X, y=None):
+        """Load the models; ``y`` is ignored."""
+        from framing.sentences import Voice
+
+        _check_texts(X)
+        from framing.resources import model_path
+
+        if not self.models:
+            raise ValueError("features.aux.models is empty: name at least one model, e.g. "
+                             "[subjectivity]")
+        self.models_ = {model_path(ref).stem: _load_model(ref) for ref in self.models}
+        self.voice_ = Voice(dict(self.lists)) if self.own_voice else None
+        names = []
+        for k, m in self.models_.items():
+            for t in m.tasks:
+                for lab in m.labels[t]:
+                    base = f"{k}/{t}:{lab}"
+                    names += [f"{base}/mean", f"{base}/max"] if self.sentences else [base]
+        self.feature_names_ = names
+        self.n_features_out_ = len(names)
+        return self
+
+    def _units(self, texts: list[str]) -> tuple[list[str], list[int]]:
+        """The texts to score and the paragraph each belongs to."""
+        if not self.sentences:
+            return texts, list(range(len(texts)))
+        from framing.sentences import split_sentences
+
+        units, owner = [], []
+        for i, t in enumerate(texts):
+            if self.voice_ is not None:
+                sents = [self.voice_.own_voice_text(s.text) for s in self.voice_.analyse(t)
+                         if s.own_voice]
+            else:
+                sents = split_sentences(t)
+            for s in sents:
+                if s.strip():
+                    units.append(s)
+                    owner.append(i)
+        return units, owner
+
+    def transform(self, X):
+        """One row per paragraph (zeros where a paragraph has no sentence to score)."""
+        check_is_fitted(self, "models_")
+        texts = _check_texts(X)
+        units, owner = self._units(texts)
+        owner = np.asarray(owner, dtype=int)
+        blocks = []
+        for m in self.models_.values():
+            scores = m.scores(units) if units else {t: np.zeros((0, len(m.labels[t])))
+                                                    for t in m.tasks}
+            for t in m.tasks:
+                s = scores[t]
+                if not self.sentences:
+                    blocks.append(s)
+                    continue
+                mean = np.zeros((len(texts), s.shape[1]))
+                peak = np.zeros((len(texts), s.shape[1]))
+                count = np.bincount(owner, minlength=len(texts))
+                np.add.at(mean, owner, s)
+                np.maximum.at(peak, owner, s)
+                mean /= np.maximum(count, 1)[:, None]
+                blocks.append(np.stack([mean, peak], axis=2).reshape(len(texts), -1))
+        return sp.csr_matrix(np.hstack(blocks) if blocks else np.zeros((len(texts), 0)))
+
+
 def _tuple(v: Any) -> Any:
     """Config lists become tuples (scikit-learn refuses lists for ngram_range)."""
     return tuple(v) if isinstance(v, list | tuple) else v
@@ -194,7 +399,8 @@ def _families(cfg: Any) -> list[tuple[str, dict[str, Any]]]:
 
 
 def build_features(cfg: Any, codebook: Mapping[str, Sequence[str]] | None = None,
-                   cues: Mapping[str, Sequence[str]] | None = None) -> FeatureUnion:
+                   cues: Mapping[str, Sequence[str]] | None = None,
+                   voice: Mapping[str, Sequence[str]] | None = None) -> FeatureUnion:
     """Join the feature families switched on in ``cfg`` into one ``FeatureUnion``.
 
     Parameters
@@ -206,6 +412,8 @@ def build_features(cfg: Any, codebook: Mapping[str, Sequence[str]] | None = None
         Label to terms, used by the ``codebook`` family.
     cues : mapping, optional
         Cue name to words, used by the ``style`` family.
+    voice : mapping, optional
+        The word lists of the ``voice`` family (and of ``aux`` with ``own_voice``).
     """
     parts, weights = [], {}
     for name, sub in _families(cfg):
@@ -230,9 +438,14 @@ def build_features(cfg: Any, codebook: Mapping[str, Sequence[str]] | None = None
         elif name == "style":
             est = Pipeline([("cues", StyleCues(cues=dict(cues or {}), **params)),
                             ("scale", MaxAbsScaler())])
+        elif name == "voice":
+            est = VoiceFeatures(lists=dict(voice or {}), **params)
+        elif name == "aux":
+            est = ModelScores(lists=dict(voice or {}) if params.get("own_voice") else None,
+                              **params)
         else:
             raise ValueError(f"unknown feature family {name!r}; use word, char, hashing, "
-                             "codebook or style")
+                             "codebook, style, voice or aux")
         parts.append((name, est))
         weights[name] = weight
     if not parts:
@@ -240,11 +453,12 @@ def build_features(cfg: Any, codebook: Mapping[str, Sequence[str]] | None = None
     return FeatureUnion(parts, transformer_weights=weights)
 
 
-STATELESS = ("hashing", "codebook")
+STATELESS = ("hashing", "codebook", "voice", "aux")
 
 
 def stateless(features: FeatureUnion) -> bool:
-    """Whether a feature map needs no pass over the data (hashing without IDF, codebook)."""
+    """Whether a feature map needs no pass over the data (hashing without IDF, the
+    codebook, the voice rule, other models' scores)."""
     for name, est in features.transformer_list:
         if name not in STATELESS or isinstance(est, Pipeline):
             return False

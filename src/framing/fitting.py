@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from sklearn.model_selection import GroupKFold, KFold
 
 from framing.errors import FramingConfigError
-from framing.features import build_features
+from framing.features import build_features, feature_names
 from framing.model import FramingModel
 from framing.models import build_classifier, tune_thresholds
 from framing.schema import FeaturesConfig, ModelConfig, Thresholds, TrainConfig
@@ -57,8 +57,9 @@ class Fitter:
         The feature families.
     model : ModelConfig
         The classifier (per-task overrides in ``model.per_task``).
-    codebook, cues : mapping, optional
-        The codebook (``task:label`` to terms) and the tone cue lists.
+    codebook, cues, voice : mapping, optional
+        The codebook (``task:label`` to terms), the style cue lists and the word lists of
+        the sentence-level tone rule.
     thresholds : {"tune", "fixed"}
         Multi-label thresholds from inner cross-validation, or 0.5.
     inner_splits : int
@@ -73,6 +74,7 @@ class Fitter:
     model: ModelConfig = field(default_factory=ModelConfig)
     codebook: Mapping[str, Sequence[str]] | None = None
     cues: Mapping[str, Sequence[str]] | None = None
+    voice: Mapping[str, Sequence[str]] | None = None
     thresholds: str = "tune"
     inner_splits: int = 3
     ovr_n_jobs: int | None = None
@@ -82,32 +84,43 @@ class Fitter:
     def from_config(cls, cfg: TrainConfig) -> Fitter:
         """The fitter a config describes."""
         return cls(features=cfg.features, model=cfg.model, codebook=cfg.codebook,
-                   cues=cfg.cues, thresholds=str(Thresholds(cfg.eval.thresholds).value),
+                   cues=cfg.cues, voice=cfg.voice,
+                   thresholds=str(Thresholds(cfg.eval.thresholds).value),
                    inner_splits=cfg.eval.inner_splits, ovr_n_jobs=cfg.eval.ovr_n_jobs,
                    seed=cfg.seed)
 
     def build_features(self, tasks: Sequence[TaskSpec], notes: list[str] | None = None):
-        """The unfitted feature map for these tasks (codebook entries of other tasks off)."""
+        """The unfitted feature map for these tasks: codebook entries of other tasks are
+        left out, and a family that names none of the tasks is switched off, with a note."""
+        from dataclasses import replace
+
+        notes = [] if notes is None else notes
         book, msgs = codebook_for(tasks, self.codebook)
-        if notes is not None:
-            notes.extend(msgs)
+        notes.extend(msgs)
         features = self.features
-        if self.features.codebook.enabled and not book:
-            from dataclasses import replace
-
+        if features.codebook.enabled and not book:
             features = replace(features, codebook=replace(features.codebook, enabled=False))
-            if not features.enabled():
-                raise FramingConfigError(
-                    "the codebook was the only feature family and it names none of the tasks;"
-                    " enable another family (features.word.enabled=true)")
-        return build_features(features, book, self.cues)
+        labels = {f"{t.name}:{lab}" for t in tasks for lab in t.labels or []}
+        if features.voice.enabled and features.voice.label not in labels:
+            notes.append(f"features.voice marks {features.voice.label!r}, which is no label of "
+                         "this corpus: the sentence tone rule is off. Set features.voice.label "
+                         "to one of yours, e.g. 'opinion:yes'.")
+            features = replace(features, voice=replace(features.voice, enabled=False))
+        if not features.enabled():
+            raise FramingConfigError(
+                "the families left name none of the tasks (codebook, voice) and no other "
+                "family is on; enable one, e.g. features.word.enabled=true")
+        return build_features(features, book, self.cues, self.voice)
 
-    def _fit_task(self, task: TaskSpec, X, y, notes: list[str]):
+    def _fit_task(self, task: TaskSpec, X, y, notes: list[str], names=None):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             params = self.model.params(task.name)
             if params.get("random_state") is None:
                 params["random_state"] = self.seed
+            if params["family"] == "prior":
+                params["prior_columns"] = prior_columns(task, names, params["prior_family"],
+                                                        notes)
             est = build_classifier(params, task.kind, self.ovr_n_jobs).fit(X, y)
         for w in caught:
             msg = str(w.message)
@@ -136,6 +149,9 @@ class Fitter:
             X = X.tocsr()
             X.sum_duplicates()
         estimators, constant, thr = {}, {}, {}
+        names = feature_names(features) if self.model.family == "prior" or any(
+            (p or {}).get("family") == "prior" for p in (self.model.per_task or {}).values()
+        ) else None
         for t in tasks:
             y = targets[t.name]
             if t.kind == "multiclass" and len(np.unique(y)) < 2:
@@ -143,17 +159,17 @@ class Fitter:
                 notes.append(f"task {t.name!r}: only class {y[0]!r} in a training fold; "
                              "that fold predicts it for every record.")
                 continue
-            estimators[t.name] = self._fit_task(t, X, y, notes)
+            estimators[t.name] = self._fit_task(t, X, y, notes, names)
             if t.kind == "multilabel":
                 if thresholds is not None and t.name in thresholds:
                     thr[t.name] = np.asarray(thresholds[t.name], dtype=float)
                 elif self.thresholds == "tune":
-                    thr[t.name] = self._inner_thresholds(t, X, y, groups)
+                    thr[t.name] = self._inner_thresholds(t, X, y, groups, names)
                 else:
                     thr[t.name] = np.full(len(t.labels), 0.5)
         return FramingModel(list(tasks), features, estimators, thr, constant)
 
-    def _inner_thresholds(self, task: TaskSpec, X, y, groups) -> np.ndarray:
+    def _inner_thresholds(self, task: TaskSpec, X, y, groups, names=None) -> np.ndarray:
         """Thresholds from inner out-of-fold scores (features fitted on the outer part)."""
         n = X.shape[0]
         k = self.inner_splits
@@ -165,6 +181,20 @@ class Fitter:
                            random_state=self.seed).split(np.arange(n))
         scores = np.full(y.shape, np.nan)
         for tr, te in splits:
-            est = self._fit_task(task, X[tr], y[tr], [])
+            est = self._fit_task(task, X[tr], y[tr], [], names)
             scores[te] = est.predict_proba(X[te])
         return tune_thresholds(y, scores)
+
+
+def prior_columns(task: TaskSpec, names, family: str, notes: list[str]):
+    """Indices of the features named ``<family>__<task>:<label>`` for each label: per
+    label (multilabel) or per class (single-label); a note where a task has none."""
+    index = {str(n): i for i, n in enumerate(names)}
+    cols = [[index[k]] if (k := f"{family}__{task.name}:{lab}") in index else []
+            for lab in task.labels]
+    if not any(cols):
+        notes.append(f"task {task.name!r}: no {family} feature names its labels "
+                     f"({family}__{task.name}:<label>); its prior model starts from no rule.")
+    if task.kind == "multilabel":
+        return cols
+    return {lab: c for lab, c in zip(task.labels, cols, strict=True)}

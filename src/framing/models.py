@@ -36,6 +36,17 @@ def _scores_to_proba(d: np.ndarray) -> np.ndarray:
     return softmax(d, axis=1)
 
 
+def _fit_input(est, X, y):
+    """Validated (X, y) of a classifier's ``fit``; sets ``classes_``, refuses one class."""
+    X, y = validate_data(est, X, y, accept_sparse="csr", dtype=np.float64)
+    check_classification_targets(y)
+    est.classes_ = np.unique(y)
+    if len(est.classes_) < 2:
+        raise ValueError("Classifier can't train when only one class is present: "
+                         f"{est.classes_}")
+    return X, y
+
+
 def _scores_to_class(classes: np.ndarray, d: np.ndarray) -> np.ndarray:
     """The class of each row's highest score (binary: positive score is ``classes[1]``)."""
     return classes[(d > 0).astype(int) if d.ndim == 1 else np.argmax(d, axis=1)]
@@ -160,12 +171,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Fit on features ``X`` and labels ``y``; returns ``self``."""
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError("Classifier can't train when only one class is present: "
-                             f"{self.classes_}")
+        X, y = _fit_input(self, X, y)
         if self.family == "cnb" or self.nb_weight:
             low = X.min() if not sp.issparse(X) else (X.data.min() if X.nnz else 0)
             if low < 0:
@@ -311,15 +317,196 @@ class AveragedLinear(ClassifierMixin, BaseEstimator):
         return tags
 
 
+def _prior_objective(theta, P, Z, y, c, a0, b0, lam, alpha):
+    """Penalised log-loss of a prior-regularised logistic model and its gradient."""
+    k = P.shape[1]
+    a, b, w = theta[:k], theta[k], theta[k + 1:]
+    m = P @ a + b + Z @ w
+    loss = np.sum(c * (np.logaddexp(0, m) - y * m))
+    r = c * (expit(m) - y)
+    pen = 0.5 * lam * (np.sum((a - a0) ** 2) + (b - b0) ** 2) + 0.5 * alpha * (w @ w)
+    grad = np.concatenate([P.T @ r + lam * (a - a0), [r.sum() + lam * (b - b0)],
+                           Z.T @ r + alpha * w])
+    return loss + pen, grad
+
+
+class PriorLinear(ClassifierMixin, BaseEstimator):
+    """Logistic regression that starts from a rule and lets the data correct it.
+
+    Each class may name *prior columns*: features that carry knowledge of it (a codebook
+    rule that fires, the guidelines' sentence rule). Their coefficients are pulled toward
+    ``prior_weight`` (toward ``-prior_weight`` for the other class of a binary task) and
+    the intercept toward ``prior_intercept`` (so that with no evidence the label is
+    unlikely), each with strength ``prior_strength``; every other coefficient is a
+    correction pulled toward zero with strength ``1 / C``. With no data the model *is*
+    the rule; with much data it is ordinary logistic regression. Binary tasks fit one
+    model (``coef_`` of shape (1, n_features), for ``classes_[1]``); more classes fit one
+    per class and normalise.
+
+    Parameters
+    ----------
+    prior_columns : dict of class to list of int, optional
+        Feature indices carrying the prior of each class. None: plain L2 logistic
+        regression.
+    prior_weight : float, default=4.0
+        The prior coefficient of a prior column (4: a rule that fires moves the log-odds
+        by 4, from ``sigmoid(-2) = 0.12`` to ``sigmoid(2) = 0.88``).
+    prior_intercept : float, default=-2.0
+        The prior intercept of a class that has prior columns.
+    prior_strength : float, default=1.0
+        Pull of the prior coefficients and the intercept toward their priors.
+    C : float, default=1.0
+        Inverse strength of the pull of the corrections toward zero.
+    class_weight : {"balanced"}, dict or None, default=None
+        Weight examples by their class's inverse frequency (or by the given weights).
+    max_iter : int, default=1000
+        L-BFGS iterations.
+    """
+
+    def __init__(self, prior_columns: dict | None = None, prior_weight: float = 4.0,
+                 prior_intercept: float = -2.0, prior_strength: float = 1.0, C: float = 1.0,
+                 class_weight: str | None = None, max_iter: int = 1000):
+        self.prior_columns = prior_columns
+        self.prior_weight = prior_weight
+        self.prior_intercept = prior_intercept
+        self.prior_strength = prior_strength
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    def _fit_binary(self, X, y01, pos: list[int], neg: list[int], weights=None):
+        """(coef, intercept, iterations) of one binary problem; y01 in {0, 1}; ``weights``
+        per example (default: ``class_weight`` on y01)."""
+        from scipy.optimize import minimize
+
+        n_features = X.shape[1]
+        cols = list(pos) + list(neg)
+        rest = np.setdiff1d(np.arange(n_features), cols)
+        P = X[:, cols].toarray() if sp.issparse(X) else np.asarray(X)[:, cols]
+        Z = X[:, rest]
+        a0 = np.array([self.prior_weight] * len(pos) + [-self.prior_weight] * len(neg),
+                      dtype=float)
+        b0 = (self.prior_intercept if pos and not neg else
+              -self.prior_intercept if neg and not pos else 0.0)
+        lam = float(self.prior_strength) if cols else 0.0
+        if not cols:
+            b0 = 0.0
+        c = np.ones(len(y01)) if weights is None else np.asarray(weights, dtype=float)
+        if weights is None and self.class_weight == "balanced" and 0 < y01.sum() < len(y01):
+            c = compute_sample_weight("balanced", y01)
+        theta0 = np.concatenate([a0, [b0], np.zeros(len(rest))])
+        res = minimize(_prior_objective, theta0, jac=True, method="L-BFGS-B",
+                       args=(P, Z, y01.astype(float), c, a0, b0, lam, 1.0 / self.C),
+                       options={"maxiter": self.max_iter})
+        coef = np.zeros(n_features)
+        coef[cols] = res.x[:len(cols)]
+        coef[rest] = res.x[len(cols) + 1:]
+        return coef, float(res.x[len(cols)]), int(res.nit)
+
+    def fit(self, X, y):
+        """Fit on features ``X`` and labels ``y``; returns ``self``."""
+        X, y = _fit_input(self, X, y)
+        cols = {k: [int(i) for i in v] for k, v in (self.prior_columns or {}).items()}
+        bad = [i for v in cols.values() for i in v if not 0 <= i < X.shape[1]]
+        if bad:
+            raise ValueError(f"prior columns {bad} are outside the {X.shape[1]} features")
+        def of(c):
+            return cols.get(c, cols.get(str(c), []))
+
+        targets = [self.classes_[1]] if len(self.classes_) == 2 else list(self.classes_)
+        # Class weights refer to the original classes: as example weights.
+        weights = compute_sample_weight(self.class_weight, y) if self.class_weight else None
+        coefs, intercepts, self.n_iter_ = [], [], 0
+        for c in targets:
+            neg = of(self.classes_[0]) if len(self.classes_) == 2 else []
+            w, b, it = self._fit_binary(X, (y == c).astype(int), of(c), neg, weights)
+            coefs.append(w)
+            intercepts.append(b)
+            self.n_iter_ = max(self.n_iter_, it)
+        self.coef_ = np.vstack(coefs)
+        self.intercept_ = np.asarray(intercepts)
+        return self
+
+    def decision_function(self, X):
+        """Linear scores: (n,) for two classes, (n, n_classes) otherwise."""
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+        d = np.asarray(X @ self.coef_.T + self.intercept_)
+        return d.ravel() if d.shape[1] == 1 else d
+
+    def predict_proba(self, X):
+        """Sigmoid of the binary score; per-class sigmoids normalised for more classes."""
+        d = self.decision_function(X)
+        if d.ndim == 1:
+            return _scores_to_proba(d)
+        p = expit(d)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The class with the highest score."""
+        d = self.decision_function(X)  # checks fitted state before classes_ is read
+        return _scores_to_class(self.classes_, d)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class PriorOneVsRest(PriorLinear):
+    """Multi-label :class:`PriorLinear`: one binary model per label, each with its own
+    prior columns (``prior_columns[j]``: the features that carry label ``j``'s rule).
+
+    ``predict_proba`` gives (n, n_labels); ``estimators_[j]`` is label ``j``'s model.
+    A label constant in the training data still gets a model (the prior keeps it sane).
+    """
+
+    def fit(self, X, Y):
+        """Fit one prior-regularised model per column of the 0/1 matrix ``Y``."""
+        X = sp.csr_matrix(X, dtype=np.float64) if sp.issparse(X) else np.asarray(X, float)
+        Y = np.asarray(Y)
+        cols = list(self.prior_columns or [[]] * Y.shape[1])
+        params = {k: getattr(self, k) for k in ("prior_weight", "prior_intercept",
+                                                "prior_strength", "C", "class_weight",
+                                                "max_iter")}
+        self.estimators_ = []
+        for j in range(Y.shape[1]):
+            est = PriorLinear(prior_columns={1: list(cols[j])}, **params)
+            w, b, it = est._fit_binary(X, Y[:, j].astype(int), list(cols[j]), [])
+            est.coef_, est.intercept_ = w[None, :], np.array([b])
+            est.classes_, est.n_iter_, est.n_features_in_ = np.array([0, 1]), it, X.shape[1]
+            self.estimators_.append(est)
+        self.classes_ = np.arange(Y.shape[1])
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X):
+        """Per-label probability, (n, n_labels)."""
+        check_is_fitted(self, "estimators_")
+        return np.column_stack([e.predict_proba(X)[:, 1] for e in self.estimators_])
+
+    def predict(self, X):
+        """0/1 matrix at probability 0.5."""
+        return (self.predict_proba(X) >= 0.5).astype(int)
+
+
 def build_classifier(params: Mapping[str, Any], kind: str, n_jobs: int | None = None):
     """The estimator for one task (one-vs-rest if multilabel).
 
     ``params`` holds the keyword parameters of :class:`LinearTextClassifier` (others are
-    ignored: a family reads only its own), or ``family: ensemble`` and ``members`` for
-    :class:`AveragedLinear`.
+    ignored: a family reads only its own), ``family: ensemble`` and ``members`` for
+    :class:`AveragedLinear`, or ``family: prior`` and ``prior_columns`` (per class, or
+    per label if multilabel) for :class:`PriorLinear`.
     """
     params = dict(params)
     known = LinearTextClassifier._get_param_names()
+    if params.get("family") == "prior":
+        keys = PriorLinear._get_param_names()
+        kw = {k: v for k, v in params.items() if k in keys and k != "prior_columns"}
+        columns = params.get("prior_columns")
+        if kind == "multilabel":
+            return PriorOneVsRest(prior_columns=columns, **kw)
+        return PriorLinear(prior_columns=columns, **kw)
     if params.get("family") == "ensemble":
         seed = params.get("random_state")
         members = [{k: v for k, v in dict(m).items() if k in known}

@@ -41,6 +41,7 @@ class Family(StrEnum):
     ridge = "ridge"
     cnb = "cnb"
     ensemble = "ensemble"
+    prior = "prior"
 
 
 class Strategy(StrEnum):
@@ -182,6 +183,30 @@ class StyleFeatures:
 
 
 @dataclass
+class VoiceFeatures:
+    """The guidelines' sentence-level tone rule (word lists: the ``voice`` group)."""
+
+    enabled: bool = False
+    weight: float = 1.0
+    label: str = "tone:promotional"
+    scorer: str | None = None
+    scorer_label: str = "label:subjective"
+    cut: float = 0.5
+    score_headlines: bool = False
+
+
+@dataclass
+class AuxFeatures:
+    """Scores of other framing models (shipped names or model files) as features."""
+
+    enabled: bool = False
+    weight: float = 1.0
+    models: list[str] = field(default_factory=list)
+    sentences: bool = False
+    own_voice: bool = False
+
+
+@dataclass
 class FeaturesConfig:
     """Feature families, joined side by side in this order."""
 
@@ -190,6 +215,8 @@ class FeaturesConfig:
     hashing: HashingFeatures = field(default_factory=HashingFeatures)
     codebook: CodebookFeatures = field(default_factory=CodebookFeatures)
     style: StyleFeatures = field(default_factory=StyleFeatures)
+    voice: VoiceFeatures = field(default_factory=VoiceFeatures)
+    aux: AuxFeatures = field(default_factory=AuxFeatures)
 
     def __post_init__(self):
         for name in ("word", "char", "hashing"):
@@ -197,6 +224,11 @@ class FeaturesConfig:
             if len(r) != 2 or not 1 <= r[0] <= r[1]:
                 _fail(f"features.{name}.ngram_range", f"{list(r)} is not [low, high] with "
                       "1 <= low <= high.")
+        if not 0.0 <= self.voice.cut <= 1.0:
+            _fail("features.voice.cut", f"{self.voice.cut} must be in [0, 1].")
+        if self.aux.enabled and not self.aux.models:
+            _fail("features.aux.models", "empty; name at least one model, e.g. "
+                  "'features.aux.models=[subjectivity]'.")
         if not any(getattr(self, f.name).enabled for f in fields(self)):
             _fail("features", "every feature family is switched off; enable at least one.")
 
@@ -228,7 +260,9 @@ class ModelConfig:
     A family reads only its own keys: ``C``, ``class_weight`` and ``max_iter`` (logreg,
     linear_svm, sgd, ridge), ``nb_*`` (NB weighting of logreg and linear_svm),
     ``calibration_cv`` (linear_svm), ``sgd_loss`` and ``alpha`` (sgd), ``cnb_alpha``
-    (cnb), ``members`` (ensemble). ``random_state`` null: the run's ``seed``.
+    (cnb), ``members`` (ensemble), ``prior_*`` and ``C`` (prior: the rule features of
+    ``prior_family`` named ``<task>:<label>`` carry each label's prior).
+    ``random_state`` null: the run's ``seed``.
     """
 
     family: Family = Family.logreg
@@ -244,6 +278,10 @@ class ModelConfig:
     alpha: float | None = None
     cnb_alpha: float = 1.0
     members: list[MemberConfig] = field(default_factory=list)
+    prior_family: str = "codebook"
+    prior_weight: float = 4.0
+    prior_intercept: float = -2.0
+    prior_strength: float = 1.0
     random_state: int | None = None
     per_task: dict[str, Any] = field(default_factory=dict)
 
@@ -252,6 +290,8 @@ class ModelConfig:
             _fail("model.C", f"{self.C} must be positive.")
         if self.class_weight not in (None, "balanced"):
             _fail("model.class_weight", f"{self.class_weight!r}: use balanced or null.")
+        if self.prior_strength < 0:
+            _fail("model.prior_strength", f"{self.prior_strength} must be >= 0.")
         if self.family == Family.ensemble and not self.members:
             _fail("model.members", "an ensemble needs at least one member.")
         known = {f.name for f in fields(self)} - {"per_task", "members"}
@@ -365,6 +405,7 @@ class TrainConfig:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     codebook: dict[str, list[str]] = field(default_factory=dict)
     cues: dict[str, list[str]] = field(default_factory=dict)
+    voice: dict[str, list[str]] = field(default_factory=dict)
     stream: StreamConfig = field(default_factory=StreamConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     seed: int = 0

@@ -86,12 +86,13 @@ def params(config: dict[str, Any]) -> dict[str, str]:
     and cue lists (logged as artifacts) appear as digests."""
     out = {}
     for k, v in flatten(config).items():
-        if k.startswith(("codebook", "cues")):
+        if k.startswith(("codebook", "cues", "voice")):
             continue
         s = json.dumps(v) if isinstance(v, list | dict) else str(v)
         out[k[:250]] = s[:MAX_PARAM_VALUE]
     out["codebook.digest"] = _digest(config.get("codebook"))
     out["cues.digest"] = _digest(config.get("cues"))
+    out["voice.digest"] = _digest(config.get("voice"))
     return out
 
 
@@ -291,6 +292,7 @@ def write_artifacts(out: Path, config: dict[str, Any], model, report, corpus) ->
     (out / "config.yaml").write_text(dump(config))
     (out / "codebook.yaml").write_text(dump(config.get("codebook") or {}))
     (out / "cues.yaml").write_text(dump(config.get("cues") or {}))
+    (out / "voice.yaml").write_text(dump(config.get("voice") or {}))
     ev = report.evaluation
     (out / "report.json").write_text(json.dumps(
         {"strategy": ev.strategy, "metrics": report.metrics, "labels": ev.report,
@@ -316,3 +318,29 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
+
+
+def log_evaluation(uri: str, model_path: Path, corpus, evaluation) -> str:
+    """Log ``framing evaluate``'s figures as a run of the experiment ``framing-evaluate``;
+    return the run id."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import mlflow
+
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    check_server(uri)
+    mlflow.set_tracking_uri(uri)
+    try:
+        exp = mlflow.set_experiment("framing-evaluate")
+        with mlflow.start_run(experiment_id=exp.experiment_id,
+                              run_name=f"{model_path.stem} on {corpus.name}") as run:
+            mlflow.set_tags({"framing.version": __version__, "framing.model": str(model_path),
+                             "framing.data_digest": corpus.digest(),
+                             "framing.data_name": corpus.name})
+            mlflow.log_metrics({f"test/{k}".replace(":", "_"): float(v)
+                                for k, v in evaluation.metrics.items()
+                                if v is not None and np.isfinite(v)})
+            mlflow.log_dict({"labels": evaluation.report}, "report.json")
+            return run.info.run_id
+    except Exception as e:  # noqa: BLE001 - MLflow raises many types
+        raise TrackingError(f"cannot log to {uri}: {e}") from None

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from framing import baselines as base
 from framing import card as cards
 from framing.config import compose, plain, settings
 from framing.data import Corpus, corpus_from_records, load_corpus
@@ -98,16 +99,17 @@ class Trainer:
     def load_data(self) -> tuple[Corpus, Corpus | None]:
         """The training corpus and the other corpus to score (``test``), validated."""
         corpus = load_corpus(self.cfg.data)
-        test = load_corpus(self.cfg.test) if self.cfg.test is not None else None
+        test = (load_corpus(self.cfg.test, training=False) if self.cfg.test is not None
+                else None)
         return corpus, test
 
     def fit(self, corpus: Corpus, test: Corpus | None = None
             ) -> tuple[FramingModel, Report]:
         """Cross-validate, fit the final model, score ``test``; return (model, report).
 
-        The final model is fitted on every training record with multi-label thresholds
-        tuned on the out-of-fold scores; with given train/test splits it is fitted on the
-        training split only, so the test split stays unseen.
+        The final model is fitted on every training record (with ``eval.thresholds=tune``,
+        multi-label thresholds tuned on the out-of-fold scores); with given train/test
+        splits it is fitted on the training split only, so the test split stays unseen.
         """
         cfg, ev = self.cfg, self.cfg.eval
         log.info("corpus %s: %d records, tasks %s", corpus.name, len(corpus),
@@ -119,8 +121,10 @@ class Trainer:
         t0 = time.perf_counter()
         if evaluation.strategy == "split":
             final, thresholds = corpus.subset(np.flatnonzero(corpus.split == "train")), None
-        else:
+        elif ev.thresholds == "tune":  # the out-of-fold scores tune the final thresholds
             final, thresholds = corpus, evaluation.thresholds
+        else:
+            final, thresholds = corpus, None
         notes = list(evaluation.notes)
         model = self.fitter.fit(final.texts, final.targets, corpus.tasks, final.groups,
                                 thresholds=thresholds, notes=notes)
@@ -129,7 +133,8 @@ class Trainer:
                    "time/fit_seconds": fit_seconds}
         tested = None
         if test is not None:
-            tested = evaluate(model, test, ev.n_boot, cfg.seed, ev.baselines)
+            priors = {t.name: base.prior_of(t, final.targets[t.name]) for t in corpus.tasks}
+            tested = evaluate(model, test, ev.n_boot, cfg.seed, ev.baselines, priors)
             metrics.update(tested.prefixed("test/"))
         value = objective(metrics, [t.name for t in corpus.tasks], ev.optimize)
         metrics["objective"] = value
@@ -243,7 +248,7 @@ def fit(data: Any, targets: Any = None, *, tasks: Sequence[Any] | None = None,
     cfg = replace(cfg, data=spec)
     corpus = corpus_from_records(rows, spec, where=name)
     if test is not None and not isinstance(test, Corpus):
-        test = load_corpus(test)
+        test = load_corpus(test, training=False)
     return Trainer(cfg).fit(corpus, test)
 
 

@@ -1,0 +1,274 @@
+"""Sentences of a paragraph: splitting, quotations, attribution, the writer's own voice.
+
+The tone rule of the annotation guidelines is sentence-level: a paragraph is
+promotional when most of its sentences speak in the writer's own voice to praise,
+advocate, argue or criticise; a statement credited to a source ("X said", a quotation,
+"according to", "Raisi lauded …") is reportorial even when it praises. This module
+finds those sentences:
+
+* :func:`split_sentences` keeps abbreviations (``Mr.``, ``U.S.``, ``Jan.``), initials,
+  decimals and quotations together;
+* :func:`quote_spans` finds quotations, an unclosed one running to the end;
+* :class:`Voice` marks each sentence attributed or own-voice and counts the evaluative
+  and exhorting cues of its own voice (outside quotation marks), from word lists that
+  come from the config (``conf/voice/default.yaml``).
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+_ABBREV = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "brig",
+    "cmdr", "gov", "sen", "rep", "pres", "st", "jr", "sr", "no", "nos", "vs", "v", "etc",
+    "e.g", "i.e", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "dec", "inc", "ltd", "co", "corp", "mt", "ft", "approx", "hon", "supt", "dept", "govt",
+    "min", "amb", "est", "fig", "al",
+})
+_OPEN_Q = "“\"«"
+_CLOSE_Q = {"“": "”", "\"": "\"", "«": "»"}
+_BOUNDARY = re.compile(r"[.!?…]+[”\"’'»)\]]*(?=\s+[\"“‘'«(\[]?[A-Z0-9\-–•])")
+_FINAL = re.compile(r"[.!?…][”\"’')\]»]*$")
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of quotations (“…”, "…", «…»); an unclosed quote runs to the end,
+    a stray closing mark closes a quotation opened before the text."""
+    spans, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _OPEN_Q:
+            j = text.find(_CLOSE_Q[ch], i + 1)
+            if j < 0:
+                spans.append((i, n))
+                break
+            spans.append((i, j + 1))
+            i = j + 1
+            continue
+        if ch == "”":
+            spans.append((0, i + 1))
+        i += 1
+    return spans
+
+
+def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a < pos < b - 1 for a, b in spans)
+
+
+def mask_quotes(text: str, spans: Sequence[tuple[int, int]] | None = None) -> str:
+    """The text with quotations blanked (same length, so offsets still hold)."""
+    chars = list(text)
+    for a, b in quote_spans(text) if spans is None else spans:
+        for i in range(a, min(b, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences.
+
+    A boundary is sentence-final punctuation (with any closing quote or bracket) followed
+    by whitespace and an upper-case letter, a digit, an opening quote or a bullet. It is
+    not a boundary after a known abbreviation (``Mr.``, ``Jan.``), a dotted acronym
+    (``U.S.``, ``a.m.``), a single-letter initial (``A.``), a list number (``1.``), or
+    inside a quotation.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    spans = quote_spans(text)
+    cuts = [0]
+    for m in _BOUNDARY.finditer(text):
+        head = text[:m.start() + 1]
+        word = re.search(r"([A-Za-z][A-Za-z.]*)\.$", head)
+        if word and head.endswith("."):
+            w = word.group(1).lower()
+            if w in _ABBREV or re.fullmatch(r"(?:[a-z]\.)+[a-z]", w) or re.fullmatch(r"[a-z]",
+                                                                                     w):
+                continue
+        if _inside(m.end() - 1, spans):
+            continue
+        if re.search(r"(?:^|[:;\-–])\s*\d{1,2}\.$", head):
+            continue
+        cuts.append(m.end())
+    cuts.append(len(text))
+    return [s for s in (text[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False)) if s]
+
+
+def term_pattern(terms: Sequence[str], flags: int = re.IGNORECASE) -> re.Pattern | None:
+    """One regex for a term list; a trailing ``*`` matches any word ending, words of a
+    phrase may be separated by spaces or hyphens; longest terms first."""
+    parts = []
+    for term in terms:
+        term = str(term).strip()
+        if not term:
+            continue
+        stem = term.endswith("*")
+        body = r"[\s\-]+".join(re.escape(w) for w in term.rstrip("*").split())
+        parts.append(r"\b" + body + (r"\w*" if stem else r"\b"))
+    if not parts:
+        return None
+    parts.sort(key=len, reverse=True)
+    return re.compile("|".join(parts), flags)
+
+
+# Grammar words the attribution check walks over or stops at (not word lists a
+# researcher edits: those are in conf/voice).
+_SKIP = frozenset({"also", "further", "has", "had", "have", "was", "is", "were", "been", "then",
+                   "again", "later", "earlier", "once", "both", "all", "jointly",
+                   "repeatedly", "and", "too", ","})
+_NOT_SOURCE = frozenset({"the", "this", "these", "those", "that", "such", "it", "its", "which",
+                         "what", "all", "each", "here", "there", "we", "our", "us", "you", "a",
+                         "an"})
+_PREP = frozenset({"to", "of", "in", "with", "for", "from", "by", "at", "on", "between",
+                   "during", "about", "against", "toward", "towards", "over", "among",
+                   "across", "into", "through", "within", "without", "after", "before",
+                   "since", "like", "via", "amid", "amidst"})
+_WORD = re.compile(r"[A-Za-z][\w\-]*(?:[’'][A-Za-z]+)?|,")
+_HEADLINE_SOURCE = re.compile(r"(?::|\s[-–—])\s*(?:[A-Z][\w\-’']+\s*){1,3}$")
+_FIRST_PERSON = re.compile(r"\b(?:[Ww]e|[Oo]ur|[Oo]urs|us|[Oo]urselves)\b")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: its text, whether it is attributed, and its own-voice cues."""
+
+    text: str
+    attributed: bool
+    evaluative: int = 0
+    exhorting: int = 0
+    question: bool = False
+
+    @property
+    def headline(self) -> bool:
+        """No sentence-final punctuation: a headline or a heading-like unit."""
+        return not _FINAL.search(self.text.strip())
+
+    @property
+    def own_voice(self) -> bool:
+        """Not credited to a source."""
+        return not self.attributed
+
+    @property
+    def cued(self) -> bool:
+        """Own voice with an evaluative or exhorting cue, or a question."""
+        return self.own_voice and bool(self.evaluative or self.exhorting or self.question)
+
+
+class Voice:
+    """Attribution and own-voice cues of sentences, from word lists.
+
+    Parameters
+    ----------
+    lists : mapping of str to list of str
+        ``reporting`` (verbs and phrases that credit a source on their own: said,
+        according to), ``reporting_subject`` (verbs that credit a source only when one is
+        their subject: lauded, urged), ``sources`` (nouns that name a source: minister,
+        officials), ``evaluative`` (value-laden wording of either polarity) and
+        ``exhorting`` (advocacy: must, should, it is time). A trailing ``*`` matches any
+        ending. The writer's "we/our/us" count as exhorting (case-sensitive, so that "US"
+        is not "us").
+    """
+
+    KEYS = ("reporting", "reporting_subject", "sources", "evaluative", "exhorting")
+
+    def __init__(self, lists: Mapping[str, Sequence[str]]):
+        missing = [k for k in self.KEYS if k not in lists]
+        if missing:
+            raise ValueError(f"the voice word lists lack {missing}; give all of {self.KEYS}")
+        self.lists = {k: [str(x) for x in lists[k]] for k in self.KEYS}
+        self._compiled = None
+
+    def __getstate__(self):
+        return {"lists": self.lists, "_compiled": None}
+
+    def _patterns(self):
+        if self._compiled is None:
+            self._compiled = (term_pattern(self.lists["reporting"]),
+                              term_pattern(self.lists["reporting_subject"]),
+                              frozenset(s.lower() for s in self.lists["sources"]),
+                              term_pattern(self.lists["evaluative"]),
+                              term_pattern(self.lists["exhorting"]))
+        return self._compiled
+
+    def _is_source(self, tok: str, sources: frozenset[str]) -> bool:
+        low = tok.lower()
+        if tok == "," or low in _NOT_SOURCE or re.search(r"[’']s$", tok):
+            return False
+        return low in sources or tok[:1].isupper()
+
+    def _source_subject(self, own: str, start: int, sources: frozenset[str]) -> bool:
+        """Whether the words right before ``start`` name a source (the verb's subject).
+
+        Walks back over auxiliaries, adverbs and a comma-delimited aside ("Zardari, for
+        his part, reciprocated"); a proper-noun chain inside a prepositional phrase ("a
+        visit to Pakistan underscores") is not a subject unless the phrase hangs on a
+        source noun ("the leaders of Iran and Pakistan agreed"); a possessive ("Raisi's
+        words underscore") is not either.
+        """
+        words = _WORD.findall(own[:start])
+        k = len(words) - 1
+        while k >= 0:
+            low = words[k].lower()
+            if words[k] == "," and k > 0:
+                back = [i for i in range(max(0, k - 6), k) if words[i] == ","]
+                if back and back[-1] > 0 and self._is_source(words[back[-1] - 1], sources):
+                    k = back[-1] - 1
+                    break
+            if low in _SKIP or low.endswith("ly"):
+                k -= 1
+                continue
+            break
+        if k < 0 or not self._is_source(words[k], sources):
+            return False
+        if not words[k][:1].isupper():
+            return True
+        j = k
+        while j - 1 >= 0 and (words[j - 1][:1].isupper() or words[j - 1].lower() in ("and",
+                                                                                     "or")):
+            j -= 1
+        while j < k and words[j].lower() in ("and", "or"):
+            j += 1
+        before = words[j - 1].lower() if j > 0 else ""
+        if re.search(r"[’']s$", before):
+            return False
+        if before in _PREP:
+            return before == "of" and j > 1 and words[j - 2].lower() in sources
+        return True
+
+    def attributed(self, sentence: str) -> bool:
+        """Whether a sentence credits its content to a source: mostly quotation, a
+        reporting cue outside its quotes, a subject-reporting verb whose subject names a
+        source, or a headline's trailing ``: Name``."""
+        strong, subject, sources, _, _ = self._patterns()
+        spans = quote_spans(sentence)
+        if sum(b - a for a, b in spans) >= 0.5 * len(sentence):
+            return True
+        own = mask_quotes(sentence, spans)
+        if strong is not None and strong.search(own):
+            return True
+        if _HEADLINE_SOURCE.search(own.strip()):
+            return True
+        return subject is not None and any(self._source_subject(own, m.start(), sources)
+                                           for m in subject.finditer(own))
+
+    def analyse(self, paragraph: str) -> list[Sentence]:
+        """The sentences of a paragraph with attribution and own-voice cue counts."""
+        _, _, _, evaluative, exhorting = self._patterns()
+        out = []
+        for s in split_sentences(paragraph) or [paragraph]:
+            own = mask_quotes(s)
+            out.append(Sentence(
+                s, self.attributed(s),
+                len(evaluative.findall(own)) if evaluative is not None else 0,
+                (len(exhorting.findall(own)) if exhorting is not None else 0)
+                + len(_FIRST_PERSON.findall(own)), "?" in own))
+        return out
+
+    def own_voice_text(self, sentence: str) -> str:
+        """A sentence with its quotations blanked and squeezed (what a scorer reads)."""
+        return " ".join(mask_quotes(sentence).split())
