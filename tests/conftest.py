@@ -55,3 +55,16 @@ def run_cli(*args, stdin: str | None = None, cwd: Path | None = None, env=None):
 def write_jsonl(path: Path, rows) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """A small two-task model saved to disk (fast to load in a fresh process); its path."""
+    import framing
+
+    texts = ["match goal team", "minister vote law", "coach league player",
+             "party election parliament"] * 6
+    model, _ = framing.fit(texts, {"topic": ["sport", "politics"] * 12,
+                                   "tags": [["a"], ["b"], ["a", "b"], []] * 6},
+                           overrides=["features=ngrams", "eval.n_boot=0"])
+    return model.save(tmp_path_factory.mktemp("tiny") / "tiny.joblib")

@@ -13,36 +13,58 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from framing.errors import FramingDataError, FramingError
+from framing.errors import (
+    FramingDataError,
+    FramingError,
+    Terminated,
+    describe_os_error,
+    terminate_on_sigterm,
+)
 
 
 def _write_lines(records: Iterator[dict[str, Any]], out: str | None) -> int:
     """Stream JSON lines to stdout, or to a file through a temporary file and a rename
-    (an error midway leaves no partial output)."""
+    (an error midway leaves no partial output). On stdout, an error midway is reported
+    with the number of records already written: the output is then incomplete."""
     if out is None or out == "-":
         n = 0
-        for r in records:
-            sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
-            n += 1
+        try:
+            for r in records:
+                sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+                n += 1
+        except (FramingError, ValueError, OSError, KeyboardInterrupt, Terminated) as e:
+            sys.stdout.flush()
+            if n:
+                e.incomplete = n  # the caller says so on stderr
+            raise
         sys.stdout.flush()
         return n
-    import os
-    import tempfile
+    from framing.storage import atomic_write
 
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+    count = [0]
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
             for r in records:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
-                n += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return n
+                count[0] += 1
+
+    atomic_write(out, write, step="output")
+    return count[0]
+
+
+def _check_output(out: str | None, inputs: list[str]) -> None:
+    """Refuse an output that is a folder or one of the inputs (it would be replaced)."""
+    if out is None or out == "-":
+        return
+    path = Path(out)
+    if path.is_dir():
+        raise FramingDataError(f"{path}: -o names a folder; give a file name.")
+    for name in inputs:
+        if name != "-" and Path(name).exists() and path.exists() and \
+                Path(name).resolve() == path.resolve():
+            raise FramingDataError(f"{path}: -o is also an input file, which the output would "
+                                   "replace; write the output elsewhere.")
 
 
 def _open_lines(name: str) -> tuple[str, Iterator[str]]:
@@ -121,6 +143,7 @@ def _paragraph_inputs(name: str, lines: Iterator[str]) -> Iterator[tuple[str, st
 def cmd_segment(args) -> int:
     from framing.corpus import segment_files
 
+    _check_output(args.output, args.files)
     paras = segment_files(args.files)
     n = _write_lines((p.to_record() for p in paras), args.output)
     print(f"{n} paragraphs from {len(args.files)} articles", file=sys.stderr)
@@ -130,8 +153,9 @@ def cmd_segment(args) -> int:
 def cmd_predict(args) -> int:
     import framing
 
-    model = framing.load(args.model)
     sources = args.files or ["-"]
+    _check_output(args.output, sources)
+    model = framing.load(args.model)
 
     progress = _Progress(args.progress)
 
@@ -346,9 +370,27 @@ def cmd_ui(args) -> int:
     return subprocess.call(cmd)
 
 
+def _positive(value: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is too small; give 1 or more")
+    return n
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: what is wrong and where to read more."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="framing", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="framing", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("segment", help="cut raw articles into paragraph records (JSON lines)")
     s.add_argument("files", nargs="+", help="article text files (UTF-8)")
@@ -363,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--article", action="store_true",
                    help="each file is one raw article: segment it and add its profile")
     s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
-    s.add_argument("--batch-size", type=int, default=512,
+    s.add_argument("--batch-size", type=_positive, default=512,
                    help="paragraphs per batch: input is read and output written a batch at a "
                    "time, so files larger than memory stream through")
     s.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
@@ -374,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("text", help="one paragraph")
     s.add_argument("--task", help="only this task")
     s.add_argument("--label", help="explain this label instead of the predicted one")
-    s.add_argument("-k", type=int, default=10, help="how many features")
+    s.add_argument("-k", type=_positive, default=10, help="how many features")
     s.set_defaults(func=cmd_explain)
 
     s = sub.add_parser("evaluate", help="score a saved model on a labelled file")
@@ -410,19 +452,30 @@ def main(argv: list[str] | None = None) -> int:
         args.files = [*args.files, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    terminate_on_sigterm()
     try:
         return int(args.func(args) or 0)
-    except FramingError as e:
-        print(f"framing: error: {e}", file=sys.stderr)
-        return 2
-    except ValueError as e:
-        print(f"framing: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # the reader (e.g. `head`) stopped early
-        sys.stderr.close()
-        return 0
+    except (FramingError, ValueError) as e:
+        return _fail(str(e), e, 2)
+    except OSError as e:
+        if isinstance(e, BrokenPipeError):  # the reader (e.g. `head`) stopped early
+            sys.stderr.close()
+            return 0
+        return _fail(describe_os_error(e), e, 2)
+    except KeyboardInterrupt as e:
+        return _fail("interrupted", e, 130)
+    except Terminated as e:
+        return _fail("terminated", e, 143)
+
+
+def _fail(message: str, e: BaseException, code: int) -> int:
+    """Print the one-line error (and, after a partial stream on stdout, say so)."""
+    print(f"framing: error: {message}", file=sys.stderr)
+    n = getattr(e, "incomplete", None)
+    if n:
+        print(f"framing: the output is incomplete: {n} records were written before the "
+              "error", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

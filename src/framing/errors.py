@@ -25,3 +25,37 @@ class ModelLoadError(FramingError):
 
 class TrackingError(FramingError):
     """The MLflow tracking store cannot be reached or written."""
+
+
+class Terminated(BaseException):
+    """SIGTERM turned into an exception, so that temporary files are removed on the way
+    out (``framing`` and ``framing-train`` install the handler)."""
+
+
+def terminate_on_sigterm() -> None:
+    """Raise :class:`Terminated` in the main thread when the process gets SIGTERM."""
+    import signal
+    import threading
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
+def describe_os_error(e: OSError) -> str:
+    """One line for an operating-system error: which file, what went wrong, what to do."""
+    import errno
+
+    advice = {
+        errno.ENOSPC: "no space left on the device; free some space or write elsewhere",
+        errno.EDQUOT: "disk quota exceeded; free some space or write elsewhere",
+        errno.EACCES: "permission denied; choose a folder you can write to",
+        errno.EPERM: "permission denied; choose a folder you can write to",
+        errno.EROFS: "read-only file system; choose another folder",
+        errno.EISDIR: "is a folder; give a file name",
+        errno.ENOTDIR: "a part of the path is a file, not a folder; fix the path",
+    }.get(e.errno, e.strerror or str(e))
+    where = e.filename or "(a file)"
+    return f"{where}: {advice}."

@@ -138,6 +138,22 @@ def score(corpus: Corpus, pred: Predictions, baseline_preds: Mapping[str, Mappin
     return metrics, report
 
 
+def die_with_parent(parent: int) -> None:
+    """In a worker process: end when the parent process ends, even by SIGKILL (Linux)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            return
+    if os.getppid() != parent:  # the parent died before the line above ran
+        os._exit(1)
+
+
 def _parallel_jobs(n_jobs: int | str | None, n_records: int, n_splits: int) -> int:
     if n_jobs in (None, "auto"):
         # Worker processes pay for themselves only with enough work per fold.
@@ -172,8 +188,11 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
 
     jobs = _parallel_jobs(n_jobs, len(corpus), len(splits))
     if jobs != 1 and len(splits) > 1:
-        from joblib import Parallel, delayed
-        results = Parallel(n_jobs=jobs)(delayed(run_fold)(tr, te) for tr, te in splits)
+        from joblib import Parallel, delayed, parallel_config
+
+        with parallel_config(backend="loky", initializer=die_with_parent,
+                             initargs=(os.getpid(),)):
+            results = Parallel(n_jobs=jobs)(delayed(run_fold)(tr, te) for tr, te in splits)
     else:
         results = [run_fold(tr, te) for tr, te in splits]
     seconds = time.perf_counter() - t0

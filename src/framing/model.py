@@ -22,7 +22,7 @@ import numpy as np
 
 from framing.corpus import Segmenter
 from framing.errors import ModelLoadError
-from framing.storage import atomic_write_text, sha256_file
+from framing.storage import atomic_write_text, digest_path, publish, read_digests, sha256_file
 from framing.tasks import TaskSpec
 
 FORMAT = "framing-predictor"
@@ -40,9 +40,18 @@ def _as_texts(texts: Any, allow_empty: bool = True) -> tuple[list[str], bool]:
         raise ValueError("expected a string or a list of strings, got None")
     elif isinstance(texts, bytes):
         raise ValueError("expected str, got bytes: decode the text first (e.g. .decode('utf-8'))")
+    elif hasattr(texts, "columns") and hasattr(texts, "iloc"):
+        raise ValueError("expected a string or a list of strings, got a DataFrame: pass its "
+                         "text column (df['text']) or use predict_frame(df, text_column=...)")
+    elif isinstance(texts, Mapping):
+        raise ValueError("expected a string or a list of strings, got a dict (its keys would "
+                         "be labelled): pass list(d.values()) or the text itself")
+    elif isinstance(texts, set | frozenset):
+        raise ValueError("expected a string or a list of strings, got a set, which has no "
+                         "order to match the results to: pass a list")
     else:
         try:
-            items = list(texts)
+            items = list(texts)  # a list, tuple, Series, 1-d array or generator of strings
         except TypeError:
             raise ValueError(f"expected a string or a list of strings, got "
                              f"{type(texts).__name__}") from None
@@ -55,10 +64,7 @@ def _as_texts(texts: Any, allow_empty: bool = True) -> tuple[list[str], bool]:
     return items, single
 
 
-def sha_path(path: str | Path) -> Path:
-    """The digest file of a model file: ``<model>.sha256``."""
-    path = Path(path)
-    return path.with_name(path.name + ".sha256")
+sha_path = digest_path
 
 
 def card_path(path: str | Path) -> Path:
@@ -216,6 +222,34 @@ class FramingModel:
         out = [self._result(pos[i], scores) if i in pos else self._empty()
                for i in range(len(items))]
         return out[0] if single else out
+
+    def predict_frame(self, frame, text_column: str = "text"):
+        """Labels and scores of a pandas DataFrame's text column, as a DataFrame.
+
+        Returns a DataFrame with the input's index: one column per task (its label, or
+        the list of labels of a multi-label task) and ``<task>/<label>`` score columns,
+        as the MLflow model serves them.
+        """
+        import pandas as pd
+
+        if not isinstance(frame, pd.DataFrame):
+            raise ValueError(f"predict_frame takes a pandas DataFrame, got "
+                             f"{type(frame).__name__}; use predict for strings")
+        if text_column not in frame.columns:
+            raise ValueError(f"no column {text_column!r} in the DataFrame (columns: "
+                             f"{list(frame.columns)}); pass text_column=")
+        bad = [i for i, v in zip(frame.index, frame[text_column], strict=True)
+               if not isinstance(v, str)]
+        if bad:
+            raise ValueError(f"row {bad[0]!r}: {text_column!r} is not a string; fill or drop "
+                             "the rows without text")
+        results = self.predict(frame[text_column].tolist())
+        out = pd.DataFrame(index=frame.index)
+        for t in self.tasks:
+            out[t] = [r[t] for r in results]
+            for lab in self.labels[t]:
+                out[f"{t}/{lab}"] = [r["scores"][t].get(lab, float("nan")) for r in results]
+        return out
 
     # -- weights and explanations --------------------------------------------------------
     def feature_names(self) -> np.ndarray:
@@ -396,61 +430,89 @@ class FramingModel:
     def save(self, path: str | Path) -> Path:
         """Write the model to ``path`` with ``<path>.sha256`` and its Markdown card beside it.
 
-        The file is written to a temporary name and renamed into place.
+        The file is published atomically with its digest (:func:`framing.storage.publish`):
+        whatever happens while it is written, ``path`` holds a model that loads — the old
+        one or the new one.
         """
-        import os
-        import tempfile
-
         import joblib
 
         from framing.card import markdown
 
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            joblib.dump(self.to_bundle(), tmp, compress=3)
-            digest = sha256_file(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        atomic_write_text(sha_path(path), f"{digest}  {path.name}\n")
+        bundle = self.to_bundle()
+        publish(path, lambda tmp: joblib.dump(bundle, tmp, compress=3))
         if self.card.get("data"):
             atomic_write_text(card_path(path), markdown(self.card))
         return path
 
     @classmethod
-    def load(cls, path: str | Path, verify: bool = True, on_version_mismatch: str = "warn"
-             ) -> FramingModel:
+    def load(cls, path: str | Path, verify: bool | str = True,
+             on_version_mismatch: str = "warn", trusted: bool = False) -> FramingModel:
         """Read a model file; see :func:`framing.load`."""
-        return cls.from_bundle(read_bundle(path, verify, on_version_mismatch))
+        return cls.from_bundle(read_bundle(path, verify, on_version_mismatch, trusted))
 
 
-def read_bundle(path: str | Path, verify: bool = True, on_version_mismatch: str = "warn"
-                ) -> dict[str, Any]:
-    """Load and check a model file's dict; :class:`ModelLoadError` says why and what to do."""
-    import joblib
+VERIFY = (True, False, "strict")
 
+
+def _check_digest(path: Path, verify: bool | str) -> None:
+    """Compare the file with its ``.sha256``; report a missing one."""
+    digest_file = sha_path(path)
+    if not verify:
+        return
+    if digest_file.is_dir():
+        raise ModelLoadError(f"{digest_file}: is a folder, not the model's digest. Remove it "
+                             "and save the model again (or restore its .sha256 file).")
+    if not digest_file.exists():
+        msg = (f"{path}: no {digest_file.name} beside it, so the file cannot be checked "
+               "against the digest written with it. Load it with verify=False if you know "
+               "where it comes from, or save it again to write one.")
+        if verify == "strict":
+            raise ModelLoadError(msg)
+        warnings.warn(msg, UserWarning, stacklevel=5)
+        return
+    try:
+        expected = read_digests(digest_file)
+    except (OSError, UnicodeDecodeError) as e:
+        raise ModelLoadError(f"{digest_file}: cannot be read ({e}).") from None
+    actual = sha256_file(path)
+    if actual not in expected:
+        raise ModelLoadError(
+            f"{path}: SHA-256 {actual[:16]}… does not match {digest_file.name} "
+            f"({(expected or ['(empty)'])[0][:16]}…). The file was changed or damaged "
+            "after it was written; retrain or restore it (refusing to load).")
+
+
+def read_bundle(path: str | Path, verify: bool | str = True, on_version_mismatch: str = "warn",
+                trusted: bool = False) -> dict[str, Any]:
+    """Load and check a model file's dict; :class:`ModelLoadError` says why and what to do.
+
+    The file is read through a restricted unpickler (:mod:`framing.safeload`) that admits
+    only the types a model is made of, unless ``trusted``.
+    """
     if on_version_mismatch not in ON_VERSION_MISMATCH:
         raise ValueError(f"on_version_mismatch={on_version_mismatch!r}; use one of "
                          f"{', '.join(ON_VERSION_MISMATCH)}")
+    if verify not in VERIFY:
+        raise ValueError(f"verify={verify!r}; use True, False or 'strict'")
     path = Path(path)
+    if path.is_dir():
+        raise ModelLoadError(f"{path}: is a folder. Give the .joblib model file.")
     if not path.is_file():
         raise ModelLoadError(f"{path}: no such model file. Train one with `make train` or "
                              "give the path of a .joblib model file.")
-    digest_file = sha_path(path)
-    if verify and digest_file.is_file():
-        expected = digest_file.read_text(encoding="utf-8").split()
-        actual = sha256_file(path)
-        if not expected or expected[0].lower() != actual:
-            raise ModelLoadError(
-                f"{path}: SHA-256 {actual[:16]}… does not match {digest_file.name} "
-                f"({(expected or ['(empty)'])[0][:16]}…). The file was changed or damaged "
-                "after it was written; retrain or restore it (refusing to load).")
+    _check_digest(path, verify)
+    from framing.safeload import SafeLoadError, safe_load
+
     try:
-        bundle = joblib.load(path)
+        bundle = safe_load(path, allowed_prefixes=("framing",), trusted=trusted)
+    except SafeLoadError as e:
+        name = getattr(e, "name", None)
+        what = f"it names {name!r}, which a framing model never contains" if name else str(e)
+        raise ModelLoadError(
+            f"{path}: refused to load: {what}; nothing of it was run. Load it with "
+            "framing.load(path, trusted=True) only if you trust where it comes from (that "
+            "runs whatever the file says).") from None
     except (ModuleNotFoundError, AttributeError) as e:
         raise ModelLoadError(f"{path}: needs code that is not installed ({e}). It was made by "
                              "another program or another version of framing.") from None
@@ -480,26 +542,29 @@ def read_bundle(path: str | Path, verify: bool = True, on_version_mismatch: str 
     return bundle
 
 
-def load(path: str | Path, verify: bool = True, on_version_mismatch: str = "warn"
-         ) -> FramingModel:
+def load(path: str | Path, verify: bool | str = True, on_version_mismatch: str = "warn",
+         trusted: bool = False) -> FramingModel:
     """Load a model file written by ``framing-train`` or :meth:`FramingModel.save`.
 
     Parameters
     ----------
     path : str or Path
         The ``.joblib`` model file.
-    verify : bool, default=True
-        Check the file against ``<path>.sha256`` when that file exists.
+    verify : {True, False, "strict"}, default=True
+        Check the file against ``<path>.sha256``; a missing digest file is a warning
+        (``"strict"``: an error); False skips the check.
     on_version_mismatch : {"warn", "error", "ignore"}, default="warn"
         What to do when the model was made with another scikit-learn version.
+    trusted : bool, default=False
+        Read the file with plain joblib (pickle), which runs whatever the file names.
+        By default a restricted reader admits only the types a framing model is made
+        of (numpy, scipy.sparse, scikit-learn estimators, framing's classes) and refuses
+        anything else before it runs.
 
     Raises
     ------
     framing.ModelLoadError
-        Missing, truncated, tampered with, foreign or wrong-version model file.
-
-    Notes
-    -----
-    A joblib file runs code when it is loaded: load only files you trust.
+        Missing, truncated, tampered with, foreign, unsafe or wrong-version model file.
     """
-    return FramingModel.load(path, verify=verify, on_version_mismatch=on_version_mismatch)
+    return FramingModel.load(path, verify=verify, on_version_mismatch=on_version_mismatch,
+                             trusted=trusted)

@@ -1,11 +1,46 @@
-"""Files written safely: atomic replacement and SHA-256 digests. Standard library only."""
+"""Files written safely: atomic replacement, digests, publication of a model with its
+digest, a lock for concurrent writers, and the user's umask. Standard library only.
+
+Every write goes to a temporary file in the target's folder and is renamed into place,
+so a reader sees the old file or the new one, never half of either. A model file and
+its ``.sha256`` are published so that a reader never sees a file its digest refuses:
+the digest file first lists both the new and the old digest, then the model is renamed
+into place, then the digest file keeps the new digest only. A crash or a kill at any
+step leaves a model that loads (the old one or the new one); two writers of one path
+take turns under a lock.
+
+:func:`fault` lets the reliability tests kill the process or raise at a named step
+(``FRAMING_FAULT=publish.renamed:kill``); it does nothing otherwise.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
+import signal
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+
+def fault(step: str) -> None:
+    """At ``step``, if ``$FRAMING_FAULT`` is ``step:how``: send this process SIGKILL
+    (``kill``), SIGINT (``int``) or SIGTERM (``term``), or raise ``OSError`` (``enospc``:
+    a full disk; anything else: an I/O error)."""
+    want = os.environ.get("FRAMING_FAULT", "")
+    if not want:
+        return
+    name, _, how = want.partition(":")
+    if name != step:
+        return
+    signals = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
+    if how in signals:
+        os.kill(os.getpid(), signals[how])
+        return
+    raise OSError(errno.ENOSPC if how == "enospc" else errno.EIO,
+                  f"injected fault at {step}")
 
 
 def sha256_file(path: str | Path) -> str:
@@ -17,22 +52,122 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def user_mode(path: str | Path) -> None:
+    """Give a file made by ``mkstemp`` (0600) the mode a plain ``open`` would."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
+def temp_beside(path: Path) -> Path:
+    """A new empty temporary file in ``path``'s folder (same file system: rename works)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    return Path(tmp)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None], step: str = "write") -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+
+    The file gets the user's umask; on any error (or a signal turned into an exception)
+    the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+    tmp = temp_beside(path)
     try:
-        with os.fdopen(fd, "wb") as f:
+        write(tmp)
+        fault(f"{step}.written")
+        user_mode(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, write)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write UTF-8 text atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def locked(path: str | Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` among cooperating writers (a ``.lock`` file beside
+    it); released when the block ends or the process dies."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def digest_path(path: str | Path) -> Path:
+    """The digest file of a model file: ``<model>.sha256``."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def read_digests(path: str | Path) -> list[str]:
+    """The digests a ``.sha256`` file accepts (usually one; two while a write is under way)."""
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if parts:
+            out.append(parts[0].lower())
+    return out
+
+
+def publish(path: str | Path, write: Callable[[Path], None]) -> str:
+    """Write a model file with ``write(tmp)`` and publish it with its digest; return it.
+
+    Under the lock: write the new file beside the old one; list the new digest with the
+    old one's in ``<path>.sha256``; rename the new file into place; keep the new digest
+    only. A reader in between finds the old file or the new one, each with a digest that
+    accepts it.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+    sha = digest_path(path)
+    with locked(path):
+        # Under the lock no other writer is at work: temporary files of this model left
+        # by a writer that was killed are stale.
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+        tmp = temp_beside(path)
+        try:
+            write(tmp)
+            fault("publish.written")
+            user_mode(tmp)
+            new = sha256_file(tmp)
+            old = sha256_file(path) if path.is_file() else None
+            lines = [f"{new}  {path.name}"] + ([f"{old}  {path.name}"] if old and old != new
+                                               else [])
+            atomic_write_text(sha, "\n".join(lines) + "\n")
+            fault("publish.both_digests")
+            os.replace(tmp, path)
+            fault("publish.renamed")
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        atomic_write_text(sha, f"{new}  {path.name}\n")
+    return new

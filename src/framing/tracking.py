@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import subprocess
 import tempfile
 import urllib.error
@@ -34,12 +35,15 @@ import numpy as np
 from framing import __version__
 from framing.card import markdown
 from framing.config import RunContext, plain
-from framing.errors import TrackingError
+from framing.errors import Terminated, TrackingError
 from framing.model import card_path, sha_path
 
 log = logging.getLogger(__name__)
 
 MAX_PARAM_VALUE = 6000
+#: How long MLflow's HTTP client waits and retries (unless the environment says otherwise).
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "5", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+               "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
 SWEEP_TAG = "framing.sweep_dir"
 
 
@@ -120,6 +124,9 @@ class Tracker:
                       str(t.experiment_name or "framing"), bool(t.log_model),
                       context or RunContext(), Path(cfg.paths.root))
         if tracker.enabled:
+            os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+            for k, v in HTTP_LIMITS.items():  # a dead server fails in seconds, not minutes
+                os.environ.setdefault(k, v)
             if not tracker.uri or tracker.uri == "???":
                 raise TrackingError("tracking.uri is not set: give tracking.uri=http://host:5000"
                                     " (or set MLFLOW_TRACKING_URI), or use tracking=sqlite "
@@ -139,16 +146,32 @@ class Tracker:
         MLflow creates its tables on first use; parallel sweep jobs doing that at the same
         time corrupt the store, so the first job does it while the others wait.
         """
-        db.parent.mkdir(parents=True, exist_ok=True)
-        with open(db.with_name(db.name + ".lock"), "w") as lock:
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(db.with_name(db.name + ".lock"), "w")  # noqa: SIM115 - held below
+        except OSError as e:
+            raise TrackingError(f"cannot create the MLflow store {db}: {e.strerror}. Choose a "
+                                "folder you can write to: tracking.uri=sqlite:///path/mlflow.db"
+                                ", or tracking=off.") from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             from mlflow.tracking import MlflowClient
 
             try:
                 MlflowClient(self.uri).search_experiments(max_results=1)
-            except Exception as e:
-                raise TrackingError(f"cannot open the MLflow store {self.uri}: {e}. Move the "
-                                    "file away to start a new store.") from None
+            except Exception as e:  # noqa: BLE001 - SQLAlchemy and MLflow raise many types
+                text = str(e)
+                if "locked" in text:
+                    advice = ("another program holds a lock on it; wait for it to finish or "
+                              "close it, or log elsewhere with tracking.uri=sqlite:///other.db")
+                elif "unable to open" in text or "readonly" in text or "read-only" in text:
+                    advice = ("it cannot be opened for writing; check the file's and its "
+                              "folder's permissions, or set tracking.uri=sqlite:///other.db")
+                else:
+                    advice = ("it is not a store this MLflow can read; if it is damaged, move "
+                              "it away to start a new one")
+                raise TrackingError(f"cannot open the MLflow store {db}: {advice} "
+                                    f"({_first_line(e)}).") from None
 
     def _experiment_id(self, client) -> str:
         exp = client.get_experiment_by_name(self.experiment_name)
@@ -191,11 +214,11 @@ class Tracker:
 
     @contextlib.contextmanager
     def run(self, cfg, model) -> Iterator[RunLogger]:
-        """A started MLflow run (child of the sweep's parent in a multirun)."""
+        """A started MLflow run (child of the sweep's parent in a multirun), ended as
+        FINISHED, FAILED (an error) or KILLED (Ctrl-C, SIGTERM)."""
         if not self.enabled:
             yield RunLogger(None, None, self)
             return
-        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         import mlflow
         from mlflow.tracking import MlflowClient
 
@@ -203,22 +226,73 @@ class Tracker:
         client = MlflowClient(self.uri)
         try:
             exp_id = self._experiment_id(client)
+            self._end_stale_runs(client, exp_id)
             parent = self._parent(client, exp_id)
-        except Exception as e:
-            raise TrackingError(f"cannot use the MLflow store {self.uri}: {e}") from None
-        data = model.card.get("data") or {}
-        tags = {"framing.version": __version__,
-                "framing.data_digest": str(data.get("digest")),
-                "framing.data_name": str(data.get("name"))}
-        commit = _git_commit(self.root) if self.root else None
-        if commit:
-            tags["framing.git_commit"] = commit
-            tags["mlflow.source.git.commit"] = commit
-        if parent:
-            tags["mlflow.parentRunId"] = parent
-        name = (self.context or RunContext()).run_name(cfg.run_name)
-        with mlflow.start_run(experiment_id=exp_id, run_name=name, tags=tags) as r:
-            yield RunLogger(mlflow, r.info.run_id, self)
+            data = model.card.get("data") or {}
+            tags = {"framing.version": __version__,
+                    "framing.data_digest": str(data.get("digest")),
+                    "framing.data_name": str(data.get("name")),
+                    "framing.host": socket.gethostname(), "framing.pid": str(os.getpid())}
+            commit = _git_commit(self.root) if self.root else None
+            if commit:
+                tags["framing.git_commit"] = commit
+                tags["mlflow.source.git.commit"] = commit
+            if parent:
+                tags["mlflow.parentRunId"] = parent
+            name = (self.context or RunContext()).run_name(cfg.run_name)
+            active = mlflow.start_run(experiment_id=exp_id, run_name=name, tags=tags)
+        except TrackingError:
+            raise
+        except Exception as e:  # noqa: BLE001 - MLflow raises many types
+            raise TrackingError(f"cannot use the MLflow store {self.uri}: "
+                                f"{_first_line(e)}") from None
+        status = "FINISHED"
+        try:
+            yield RunLogger(mlflow, active.info.run_id, self)
+        except (KeyboardInterrupt, Terminated):
+            status = "KILLED"
+            raise
+        except BaseException:
+            status = "FAILED"
+            raise
+        finally:
+            try:
+                mlflow.end_run(status)
+            except Exception as e:  # noqa: BLE001 - the store may be the failure
+                log.warning("could not mark run %s %s: %s", active.info.run_id, status,
+                            _first_line(e))
+
+    def _end_stale_runs(self, client, exp_id: str) -> None:
+        """Mark KILLED the runs this host left RUNNING from a process that is gone (a
+        training killed with SIGKILL or a machine that went down)."""
+        host = socket.gethostname()
+        try:
+            runs = client.search_runs([exp_id], filter_string=(
+                "attributes.status = 'RUNNING' and tags.`framing.host` = "
+                f"'{host}'"), max_results=200)
+        except Exception:  # noqa: BLE001 - an old store without tags: nothing to do
+            return
+        for r in runs:
+            pid = r.data.tags.get("framing.pid", "")
+            if pid.isdigit() and not _alive(int(pid)):
+                client.set_terminated(r.info.run_id, "KILLED")
+                log.warning("run %s was left RUNNING by process %s, which is gone: marked "
+                            "KILLED", r.info.run_id, pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:400] if text else type(e).__name__
 
 
 @dataclass

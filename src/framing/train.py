@@ -14,7 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from framing.config import RunContext, config_dir, register, settings
-from framing.errors import FramingError
+from framing.errors import (
+    FramingError,
+    Terminated,
+    TrackingError,
+    describe_os_error,
+    terminate_on_sigterm,
+)
+from framing.storage import fault
 
 log = logging.getLogger("framing.train")
 
@@ -34,6 +41,7 @@ def train(cfg) -> float:
     np.random.seed(s.seed)
     ctx = RunContext.current()
     tracker = Tracker.from_config(s, ctx)  # fails fast on an unreachable server
+    terminate_on_sigterm()
     corpus = None
     if s.stream.enabled:
         from framing.stream import StreamTrainer
@@ -47,18 +55,42 @@ def train(cfg) -> float:
         model, report = trainer.fit(corpus, test)
     for line in report.summary():
         log.info(line)
-    with tracker.run(s, model) as run:
-        model.card["mlflow_run_id"] = run.run_id
-        path = None
-        if s.output.write_model:
-            path = Path(s.output.model_path)
-            if ctx.multirun and ctx.output_dir is not None:
-                path = ctx.output_dir / path.name  # jobs of a sweep must not overwrite
-            model.save(path)
-            log.info("model written to %s", path)
-        run.log(s, model, report, corpus, path)
+    path = None
+    if s.output.write_model:
+        path = Path(s.output.model_path)
+        if ctx.multirun and ctx.output_dir is not None:
+            path = ctx.output_dir / path.name  # jobs of a sweep must not overwrite
+    try:
+        with tracker.run(s, model) as run:
+            model.card["mlflow_run_id"] = run.run_id
+            _save(model, path)
+            run.log(s, model, report, corpus, path)
+    except TrackingError as e:
+        if path is None:
+            raise
+        if not path.is_file() or load_card_run(path) != model.card.get("mlflow_run_id"):
+            _save(model, path)  # the store failed before the model was written
+        raise TrackingError(f"{e} The model is written to {path} all the same; its run "
+                            "was not (fully) logged.") from None
     log.info("objective %.4f", report.objective)
     return report.objective
+
+
+def _save(model, path: Path | None) -> None:
+    if path is not None:
+        model.save(path)
+        fault("train.saved")
+        log.info("model written to %s", path)
+
+
+def load_card_run(path: Path) -> str | None:
+    """The MLflow run id a written model's card names."""
+    from framing.model import load
+
+    try:
+        return load(path, verify=False).card.get("mlflow_run_id")
+    except Exception:  # noqa: BLE001 - an unreadable file: write it again
+        return "(unreadable)"
 
 
 def _hydra_main():
@@ -70,6 +102,9 @@ def _hydra_main():
             return train(cfg)
         except FramingError as e:  # one clear message, no traceback, non-zero exit
             print(f"framing-train: error: {e}", file=sys.stderr)
+            sys.exit(2)
+        except OSError as e:
+            print(f"framing-train: error: {describe_os_error(e)}", file=sys.stderr)
             sys.exit(2)
 
     return _main
@@ -86,19 +121,25 @@ def main() -> None:
     try:
         _hydra_main()()
     except KeyboardInterrupt:
-        print("framing-train: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _exit("interrupted", 130)
+    except Terminated:
+        _exit("terminated", 143)
     except FramingError as e:
-        print(f"framing-train: error: {e}", file=sys.stderr)
-        sys.exit(2)
+        _exit(str(e), 2)
     except Exception as e:
         from hydra.errors import HydraException
         from omegaconf.errors import OmegaConfBaseException
 
-        if isinstance(e, HydraException | OmegaConfBaseException):
-            print(f"framing-train: error: {describe_config_error(e)}", file=sys.stderr)
-            sys.exit(2)
+        if isinstance(e, HydraException | OmegaConfBaseException):  # before OSError:
+            _exit(describe_config_error(e), 2)  # a missing config is both
+        if isinstance(e, OSError):
+            _exit(describe_os_error(e), 2)
         raise
+
+
+def _exit(message: str, code: int) -> None:
+    print(f"framing-train: error: {message}", file=sys.stderr)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,148 @@
+"""Bad input a user plausibly gives: one line saying what, where and what to do, a
+non-zero exit, nothing written — refused before any data is fitted."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import framing
+
+from conftest import SEEDS, run_cli, write_jsonl
+
+
+def one_line(err: str) -> bool:
+    return len([line for line in err.splitlines() if line.strip()]) == 1 and \
+        "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "0"], "argument --batch-size: 0 is too small; give 1 or more"),
+    (["--batch-size", "many"], "argument --batch-size: 'many' is not a whole number"),
+    (["-o", "{input}"], "-o is also an input file, which the output would replace"),
+    (["-o", "{tmp}"], "-o names a folder; give a file name"),
+], ids=["batch size 0", "batch size not a number", "output onto its input",
+        "output onto a folder"])
+def test_predict_options(tiny, tmp_path, args, message):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "goal"}])
+    before = src.read_bytes()
+    args = [a.format(input=src, tmp=tmp_path) for a in args]
+    code, out, err = run_cli("framing", "predict", tiny, src, *args)
+    assert code == 2 and message in err and one_line(err), err
+    assert src.read_bytes() == before
+
+
+def test_explain_k_must_be_positive(tiny):
+    code, _, err = run_cli("framing", "explain", tiny, "goal", "-k", "-3")
+    assert code == 2 and "argument -k: -3 is too small" in err and one_line(err)
+    with pytest.raises(ValueError, match="k must be a positive whole number"):
+        framing.load(tiny).explain("goal", "topic", k=-3)
+
+
+def test_output_in_a_read_only_folder(tiny, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here ({r.stderr.strip()}); root ignores "
+                    "folder permissions, so there is no other read-only folder to use")
+    try:
+        src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "goal"}])
+        code, _, err = run_cli("framing", "predict", tiny, src, "-o", ro / "out.jsonl")
+        assert code == 2 and "read-only file system; choose another folder" in err
+        assert one_line(err)
+    finally:
+        subprocess.run(["umount", str(ro)], capture_output=True)
+
+
+def test_a_bad_line_midway_on_stdout_is_marked_incomplete(tiny, tmp_path):
+    rows = [json.dumps({"id": f"r{i}", "text": f"goal {i}"}) for i in range(10000)]
+    rows[4999] = '{"id": "broken", "text": '
+    src = tmp_path / "big.jsonl"
+    src.write_text("\n".join(rows) + "\n")
+    code, out, err = run_cli("framing", "predict", tiny, src, "--batch-size", "1000")
+    assert code == 2
+    written = len(out.splitlines())
+    assert 0 < written < 5000
+    assert f"{src}, line 5000: malformed JSON" in err
+    assert f"the output is incomplete: {written} records were written before the error" in err
+
+
+def test_python_inputs_that_would_be_silently_wrong(tiny):
+    model = framing.load(tiny)
+    for bad, msg in ((pd.DataFrame({"text": ["goal"]}), "got a DataFrame"),
+                     ({"text": "goal"}, "got a dict"), ({"goal", "vote"}, "got a set")):
+        with pytest.raises(ValueError, match=msg):
+            model.predict(bad)
+    series = model.predict(pd.Series(["goal", "vote"]))
+    assert series == model.predict(["goal", "vote"])
+    frame = model.predict_frame(pd.DataFrame({"body": ["goal", "vote"]}, index=[7, 9]),
+                                text_column="body")
+    assert list(frame.index) == [7, 9] and frame.loc[7, "topic"] == series[0]["topic"]
+    with pytest.raises(ValueError, match="one article as a string"):
+        model.predict_article(["first article", "second article"])
+
+
+CASES = [
+    (["data.tasks=[{name: t, labels: ['a?', b]}]", "data=jsonl", "data.path={corpus}"],
+     "label 'a?' cannot name a metric"),
+    (["data.tasks=[{name: t/u, labels: [a, b]}]", "data=jsonl", "data.path={corpus}"],
+     "task name 't/u': use letters, digits"),
+    (["data.tasks=[{name: t, labels: [a, b, a]}]", "data=jsonl", "data.path={corpus}"],
+     "labels ['a'] are repeated"),
+    (["data=jsonl", "data.path={corpus}", "data.group_column=g", "eval.strategy=logo",
+      "data.tasks=[{name: t, labels: [a, b]}]"], "the group column has one value only"),
+    (["eval.n_boot=abc"], "eval.n_boot=abc: Value 'abc' of type 'str' could not be converted "
+                          "to Integer"),
+    (["seed=x"], "seed=x: Value 'x' of type 'str' could not be converted to Integer"),
+    (["stream.holdout=2"], "stream.holdout: 2.0 must be in [0, 1)"),
+    (["features.word.ngram_range=[2,1]"], "features.word.ngram_range: [2, 1] is not"),
+    (["model.class_weight=weird"], "model.class_weight: 'weird': use balanced or null"),
+    (["eval.n_jobs=0"], "eval.n_jobs: 0: give auto, -1 or a positive number"),
+    (["data.source=xml"], "data.source=xml: Invalid value 'xml', expected one of"),
+    (["features.voice.cut=3"], "features.voice.cut: 3.0 must be in [0, 1]"),
+    (["tracking.uri=sqlite:////etc/hostname/x.db"], "cannot create the MLflow store"),
+    (["-m", "model.C=1,abc"], "model.C=abc: Value 'abc' of type 'str' could not be "
+                              "converted to Float"),
+]
+
+
+@pytest.mark.parametrize("args, message", CASES, ids=[
+    "label with ?", "task name with /", "repeated label", "one group", "n_boot type",
+    "seed type", "holdout range", "ngram range", "class weight", "n_jobs 0", "source",
+    "voice cut", "store under a file", "sweep job with a bad value"])
+def test_training_refuses_bad_settings_before_any_work(tmp_path, args, message):
+    corpus = write_jsonl(tmp_path / "c.jsonl", [{"id": f"r{i}", "text": f"word {i}",
+                                                "t": "a" if i % 2 else "b", "g": "one"}
+                                               for i in range(12)])
+    model = tmp_path / "m.joblib"
+    args = [a.replace("{corpus}", str(corpus)) for a in args]
+    tracking = [] if any(a.startswith("tracking.") for a in args) else ["tracking=off"]
+    code, out, err = run_cli("framing-train", *args, *tracking, f"output.model_path={model}",
+                             f"hydra.run.dir={tmp_path / 'run'}",
+                             f"hydra.sweep.dir={tmp_path / 'sweep'}")
+    assert code == 2 and message in err, err[-2000:]
+    assert "Traceback" not in err and "framing-train: error:" in err
+    assert [line for line in err.splitlines() if "error" in line] == \
+        [line for line in err.splitlines() if line.startswith("framing-train: error:")]
+    assert not model.exists()
+
+
+def test_an_unknown_model_file_or_config_group_is_one_line(tmp_path):
+    code, _, err = run_cli("framing-train", "data=nope", "tracking=off",
+                           f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 2 and "Could not find 'data/nope'" in err and one_line(err)
+    code, _, err = run_cli("framing", "predict", tmp_path / "none.joblib", SEEDS / "x.txt")
+    assert code == 2 and "no such model file" in err and one_line(err)
+
+
+def test_corpus_errors_name_the_record(tmp_path):
+    path = Path(tmp_path / "c.jsonl")
+    path.write_text('{"id": "a", "text": "ok", "label": "x"}\n{"id": "b", "text": ""}\n')
+    code, _, err = run_cli("framing-train", "data=jsonl", f"data.path={path}", "tracking=off",
+                           f"output.model_path={tmp_path / 'm.joblib'}",
+                           f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 2 and f"{path}, line 2 (id 'b'): text is empty" in err and one_line(err)

@@ -1,0 +1,159 @@
+"""A model file and its digest are published together: kill -9 or an error at any step,
+or two writers at once, leave a model that loads."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import framing
+from framing.storage import read_digests
+
+from conftest import SEEDS
+
+SAVE = """
+import sys, framing
+m = framing.load(sys.argv[1])
+m.card["note"] = sys.argv[3]
+m.save(sys.argv[2])
+"""
+
+
+def save_in_subprocess(src: Path, dst: Path, note: str, fault: str | None = None):
+    env = {**os.environ, "FRAMING_FAULT": fault or ""}
+    return subprocess.run([sys.executable, "-c", SAVE, str(src), str(dst), note], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def published(tiny, tmp_path):
+    """A model published at tmp_path/m.joblib (the 'old' one, note 'old')."""
+    model = framing.load(tiny)
+    model.card["note"] = "old"
+    return model.save(tmp_path / "m.joblib")
+
+
+@pytest.mark.parametrize("step", ["publish.written", "publish.both_digests",
+                                  "publish.renamed"])
+@pytest.mark.parametrize("how", ["kill", "error", "enospc"])
+def test_a_failed_write_leaves_a_model_that_loads(tiny, published, step, how, monkeypatch):
+    if how == "kill":
+        r = save_in_subprocess(tiny, published, "new", f"{step}:{how}")
+        assert r.returncode == -9
+    else:
+        monkeypatch.setenv("FRAMING_FAULT", f"{step}:{how}")
+        model = framing.load(tiny)
+        model.card["note"] = "new"
+        with pytest.raises(OSError, match=f"injected fault at {step}"):
+            model.save(published)
+        monkeypatch.delenv("FRAMING_FAULT")
+    model = framing.load(published, verify="strict")  # the old one or the new one
+    assert model.card["note"] == ("new" if step == "publish.renamed" else "old")
+    temps = [p for p in published.parent.iterdir() if p.name.endswith(".tmp")]
+    assert not temps or how == "kill"  # a killed process cannot clean up ...
+    model = framing.load(tiny)
+    model.card["note"] = "again"
+    model.save(published)  # ... the next write does
+    assert framing.load(published, verify="strict").card["note"] == "again"
+    assert len(read_digests(str(published) + ".sha256")) == 1
+    assert not [p for p in published.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_first_write_that_fails_leaves_nothing(tiny, tmp_path):
+    path = tmp_path / "new.joblib"
+    r = save_in_subprocess(tiny, path, "new", "publish.written:kill")
+    assert r.returncode != 0 and not path.exists()
+
+
+def test_concurrent_writers_leave_a_model_that_loads(tiny, tmp_path):
+    path = tmp_path / "m.joblib"
+    script = SAVE + "\nfor i in range(5):\n    m.save(sys.argv[2])\n"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(tiny), str(path),
+                               f"writer {k}"], stderr=subprocess.PIPE, text=True)
+             for k in range(2)]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+    assert framing.load(path, verify="strict").card["note"] in ("writer 0", "writer 1")
+
+
+def test_files_take_the_users_umask(tiny, tmp_path):
+    code = ("import os, sys, framing; os.umask(0o022); "
+            "framing.load(sys.argv[1]).save(sys.argv[2])")
+    subprocess.run([sys.executable, "-c", code, str(tiny), str(tmp_path / "u.joblib")],
+                   check=True, timeout=300)
+    for name in ("u.joblib", "u.joblib.sha256"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def tmpfs(tmp_path: Path, size: str = "256k") -> Path:
+    """A small tmpfs mounted under tmp_path, or a skip saying why there is none."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip() or 'not permitted'}); "
+                    "the injected ENOSPC cases above cover a full disk")
+    return mnt
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_old_model(trained, tmp_path):
+    mnt = tmpfs(tmp_path)
+    try:
+        small = mnt / "m.joblib"
+        # a tiny model fits; the seed model (far larger) does not
+        model, _ = framing.fit(["alpha beta", "gamma delta"] * 6, ["x", "y"] * 6,
+                               overrides=["features=ngrams", "eval.n_boot=0"])
+        model.save(small)
+        code = ("import sys, framing\n"
+                "from framing.errors import describe_os_error\n"
+                "try:\n    framing.load(sys.argv[1]).save(sys.argv[2])\n"
+                "except OSError as e:\n    print(describe_os_error(e)); sys.exit(2)")
+        r = subprocess.run([sys.executable, "-c", code, str(trained[0]), str(small)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2 and "no space left on the device" in r.stdout
+        assert framing.load(small, verify="strict").labels == {"label": ["x", "y"]}
+        assert not [p for p in mnt.iterdir() if p.name.endswith(".tmp")]
+        assert (mnt / "MODEL_CARD.md").is_file()
+        # framing-train: one line, exit 2, the old model still there
+        out = subprocess.run([str(Path(sys.executable).with_name("framing-train")),
+                              "tracking=off", "eval.n_boot=0", f"output.model_path={small}",
+                              f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 2 and "no space left on the device" in out.stderr
+        assert "Traceback" not in out.stderr
+        assert framing.load(small, verify="strict").labels == {"label": ["x", "y"]}
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_predict_output_on_a_full_disk(trained, tmp_path):
+    mnt = tmpfs(tmp_path, "16k")
+    try:
+        rows = [json.loads(x) for x in (SEEDS / "paragraphs.jsonl").read_text().splitlines()]
+        src = tmp_path / "in.jsonl"
+        src.write_text("".join(json.dumps(r) + "\n" for r in rows * 4))
+        out = mnt / "out.jsonl"
+        r = subprocess.run([str(Path(sys.executable).with_name("framing")), "predict",
+                            str(trained[0]), str(src), "-o", str(out)], capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 2 and "no space left on the device" in r.stderr
+        assert not out.exists() and not list(mnt.iterdir())
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_digests_accept_both_files_during_a_write(tiny, published):
+    """What a reader sees between the two renames: both digests listed, either loads."""
+    sha = Path(str(published) + ".sha256")
+    old = read_digests(sha)
+    r = save_in_subprocess(tiny, published, "new", "publish.both_digests:kill")
+    assert r.returncode != 0
+    both = read_digests(sha)
+    assert len(both) == 2 and old[0] in both
+    assert np.array_equal(framing.load(published).predict_proba("goal")["topic"],
+                          framing.load(tiny).predict_proba("goal")["topic"])
