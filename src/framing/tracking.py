@@ -164,6 +164,9 @@ class Tracker:
                 if "locked" in text:
                     advice = ("another program holds a lock on it; wait for it to finish or "
                               "close it, or log elsewhere with tracking.uri=sqlite:///other.db")
+                elif "full" in text or "disk I/O" in text:
+                    advice = ("the disk it is on is full; free some space or log elsewhere "
+                              "with tracking.uri=sqlite:///other/mlflow.db")
                 elif "unable to open" in text or "readonly" in text or "read-only" in text:
                     advice = ("it cannot be opened for writing; check the file's and its "
                               "folder's permissions, or set tracking.uri=sqlite:///other.db")

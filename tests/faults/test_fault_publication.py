@@ -127,6 +127,25 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_model(trained, tmp_path):
         assert out.returncode == 2 and "no space left on the device" in out.stderr
         assert "Traceback" not in out.stderr
         assert framing.load(small, verify="strict").labels == {"label": ["x", "y"]}
+        filler = mnt / "filler"  # now fill the disk: Hydra's run folder, the MLflow store
+        with open(filler, "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 4096)
+                    f.flush()
+            except OSError:
+                pass
+        for args, what in (([f"hydra.run.dir={mnt / 'run'}", "tracking=off"],
+                            "no space left on the device"),
+                           ([f"hydra.run.dir={tmp_path / 'run2'}",
+                             f"tracking.uri=sqlite:///{mnt / 'store.db'}"],
+                            "cannot open the MLflow store")):
+            out = subprocess.run([str(Path(sys.executable).with_name("framing-train")),
+                                  "eval.n_boot=0", f"output.model_path={small}", *args],
+                                 capture_output=True, text=True, timeout=600)
+            lines = [x for x in out.stderr.splitlines() if x.startswith("framing-train:")]
+            assert out.returncode == 2 and len(lines) == 1 and what in lines[0], out.stderr
+            assert "Traceback" not in out.stderr
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True)
 
