@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import framing
+from framing.model import card_path
 from framing.models import PriorLinear, PriorOneVsRest
 from framing.resources import model_path
 
@@ -127,8 +128,7 @@ def test_training_scores_another_corpus_given_in_the_config(cfg_factory, tmp_pat
               "test/baseline/majority/tone/macro_f1"):
         assert k in m, k
     assert any(r.getMessage().startswith("test theme: macro-F1") for r in caplog.records)
-    assert "### Other corpus: other (13 records)" in (cfg.output.model_path and Path(
-        cfg.output.model_path).parent / "MODEL_CARD.md").read_text()
+    assert "### Other corpus: other (13 records)" in card_path(cfg.output.model_path).read_text()
     # framing evaluate gives the same figures from the saved model
     code, out, err = run_cli("framing", "evaluate", cfg.output.model_path, other, "--json",
                              "--n-boot", "100")

@@ -16,7 +16,7 @@ from conftest import run_cli
 
 def runs_of(db):
     client = MlflowClient(f"sqlite:///{db}")
-    exp = client.get_experiment_by_name("framing")
+    exp = client.get_experiment_by_name("framing/seeds")
     return client, client.search_runs([exp.experiment_id])
 
 
@@ -123,18 +123,65 @@ def test_parallel_sweep_gives_a_parent_with_every_child(tmp_path):
 
 
 def test_ui_command_binds_loopback_by_default(monkeypatch, capsys):
-    import subprocess
-
     from framing import cli
 
     seen = {}
-    monkeypatch.setattr(subprocess, "call", lambda cmd: seen.setdefault("cmd", cmd) and 0)
+    monkeypatch.setattr(cli, "serve", lambda cmd: seen.setdefault("cmd", cmd) and 0)
     assert cli.main(["ui", "--port", "5999"]) == 0
     cmd = seen["cmd"]
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
     assert "mlflow.db" in cmd[cmd.index("--backend-store-uri") + 1]
     assert "http://127.0.0.1:5999" in capsys.readouterr().out
-    assert sys.executable
+
+
+@pytest.mark.slow
+def test_ui_opens_runs_tables_and_stops_with_its_workers(tracked_run):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    tmp, cfg, client, run = tracked_run
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("framing")
+    ui = subprocess.Popen([str(exe), "ui", "--port", str(port), "--uri",
+                           f"sqlite:///{tmp / 'mlflow.db'}"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        lines = [ui.stdout.readline() for _ in range(2)]
+        exp = client.get_experiment(run.info.experiment_id)
+        assert f"{exp.name}: http://127.0.0.1:{port}/#/experiments/{exp.experiment_id}" \
+               "/runs?viewStateShareKey=framing" in lines[1]
+        assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
+        view = json.loads(exp.tags["mlflow.sharedViewState.framing"])
+        assert "metrics.`theme/macro_f1`" in view["selectedColumns"]
+        assert "metrics.`objective`" in view["selectedColumns"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(1)
+        group = os.getpgid(ui.pid)
+        ui.send_signal(signal.SIGTERM)
+        ui.wait(timeout=60)
+    finally:
+        if ui.poll() is None:
+            os.killpg(ui.pid, signal.SIGKILL)
+
+    def alive():
+        out = subprocess.run(["ps", "-o", "pid=", "-g", str(group)], capture_output=True,
+                             text=True).stdout.split()
+        return out
+    deadline = time.monotonic() + 20
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert alive() == []
 
 
 @pytest.mark.slow
@@ -157,10 +204,12 @@ def test_mlflow_models_serve_answers_on_loopback(tracked_run):
     # in an activated environment.
     env = {**os_env, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
            "PATH": f"{exe.parent}:{os_env.get('PATH', '')}"}
+    elsewhere = tmp / "elsewhere"  # the printed command works from any folder
+    elsewhere.mkdir(exist_ok=True)
     server = subprocess.Popen([str(exe), "models", "serve", "-m", model.model_uri,
                                "--env-manager", "local", "--host", "127.0.0.1", "-p",
                                str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True, cwd=elsewhere)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -179,6 +228,7 @@ def test_mlflow_models_serve_answers_on_loopback(tracked_run):
     finally:
         server.terminate()
         server.wait(timeout=30)
+    assert not (elsewhere / "mlflow.db").exists()
     (pred,) = out["predictions"]
     expected = framing.load(cfg.output.model_path).predict(
         "Israel's strikes on Gaza were condemned by both leaders.")

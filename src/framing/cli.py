@@ -1,4 +1,4 @@
-"""``framing``: segment articles, predict, explain, and open the MLflow UI.
+"""``framing``: segment articles, predict, explain, evaluate, and open the MLflow UI.
 
 ``segment``, ``predict`` and ``explain`` need only the predictor's dependencies.
 Errors a user can cause print one line (what, where, what to do) and exit with status 2.
@@ -7,6 +7,7 @@ Errors a user can cause print one line (what, where, what to do) and exit with s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterator
@@ -85,8 +86,9 @@ def _open_lines(name: str) -> tuple[str, Iterator[str]]:
     return name, lines()
 
 
-def _parquet_inputs(name: str, batch_size: int) -> Iterator[tuple[str, str]]:
-    """(id, text) pairs from a Parquet file with a ``text`` column, a batch at a time."""
+def _parquet_inputs(name: str, batch_size: int, text_col: str, id_col: str | None
+                    ) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from a Parquet file's text column, a batch at a time."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -97,21 +99,46 @@ def _parquet_inputs(name: str, batch_size: int) -> Iterator[tuple[str, str]]:
         raise FramingDataError(f"{path}: no such file. Check the path.")
     pf = pq.ParquetFile(path)
     cols = pf.schema_arrow.names
-    if "text" not in cols:
-        raise FramingDataError(f"{path}: no column 'text' (columns: {cols}).")
+    if text_col not in cols:
+        raise FramingDataError(f"{path}: no column {text_col!r} (columns: {cols}). Give the "
+                               "text column with --text-column.")
+    id_col = id_col if id_col in cols else None
     row = 0
     for batch in pf.iter_batches(batch_size=batch_size,
-                                 columns=["text"] + (["id"] if "id" in cols else [])):
+                                 columns=[text_col] + ([id_col] if id_col else [])):
         for rec in batch.to_pylist():
             row += 1
-            if not isinstance(rec["text"], str) or not rec["text"].strip():
-                raise FramingDataError(f"{path}, row {row}: 'text' is empty. Remove the row "
-                                       "or give it text.")
-            yield str(rec.get("id", f"{path.stem}-{row}")), rec["text"]
+            text = rec[text_col]
+            if not isinstance(text, str) or not text.strip():
+                raise FramingDataError(f"{path}, row {row}: {text_col!r} is empty. Remove the "
+                                       "row or give it text.")
+            yield (str(rec[id_col]) if id_col else f"{path.stem}-{row}"), text
 
 
-def _paragraph_inputs(name: str, lines: Iterator[str]) -> Iterator[tuple[str, str]]:
-    """(id, text) pairs from JSON lines (a ``text`` field) or plain text, a line each.
+def _csv_inputs(name: str, lines: Iterator[str], text_col: str, id_col: str | None,
+                delimiter: str) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from CSV or TSV with a header row, read by column name."""
+    import csv
+
+    reader = csv.DictReader(lines, delimiter=delimiter)
+    cols = reader.fieldnames or []
+    if text_col not in cols:
+        raise FramingDataError(f"{name}: no column {text_col!r} in the header (columns: "
+                               f"{cols}). Give the text column with --text-column.")
+    id_col = id_col if id_col in cols else None
+    stem = Path(name).stem
+    for row in reader:
+        where = f"{name}, line {reader.line_num}"
+        text = row.get(text_col)
+        if not isinstance(text, str) or not text.strip():
+            raise FramingDataError(f"{where}: {text_col!r} is empty. Remove the row or give "
+                                   "it text.")
+        yield (row[id_col] if id_col else f"{stem}-{reader.line_num}"), text
+
+
+def _paragraph_inputs(name: str, lines: Iterator[str], text_col: str = "text",
+                      id_col: str | None = "id") -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from JSON lines (a text field) or plain text, a line each.
 
     JSON lines are recognised by a ``.jsonl``/``.json`` suffix or a first line that
     starts with ``{``.
@@ -131,13 +158,46 @@ def _paragraph_inputs(name: str, lines: Iterator[str]) -> Iterator[tuple[str, st
         except json.JSONDecodeError as e:
             raise FramingDataError(f"{name}, line {n}: malformed JSON ({e.msg}, column "
                                    f"{e.colno}). Fix the line or pass plain text.") from None
-        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
-            raise FramingDataError(f"{name}, line {n}: no string field 'text'. Each JSON line "
-                                   "needs {\"text\": \"…\"} (an 'id' is optional).")
-        if not rec["text"].strip():
-            raise FramingDataError(f"{name}, line {n}: 'text' is empty. Remove the record or "
-                                   "give it text.")
-        yield str(rec.get("id", f"{stem}-{n}")), rec["text"]
+        if not isinstance(rec, dict) or not isinstance(rec.get(text_col), str):
+            raise FramingDataError(f"{name}, line {n}: no string field {text_col!r}. Each "
+                                   f"JSON line needs {{\"{text_col}\": \"…\"}} (an id is "
+                                   "optional), or give the field with --text-column.")
+        if not rec[text_col].strip():
+            raise FramingDataError(f"{name}, line {n}: {text_col!r} is empty. Remove the "
+                                   "record or give it text.")
+        rid = rec.get(id_col) if id_col else None
+        yield (str(rid) if rid is not None else f"{stem}-{n}"), rec[text_col]
+
+
+def _inputs(name: str, args) -> Iterator[tuple[str, str]]:
+    """The (id, text) pairs of one input, by its kind: Parquet, CSV/TSV, JSON lines or
+    plain text (``-``: stdin)."""
+    lower = name.lower()
+    id_col = args.id_column or "id"
+    if lower.endswith(".parquet"):
+        return _parquet_inputs(name, args.batch_size, args.text_column, id_col)
+    display, lines = _open_lines(name)
+    if lower.endswith((".csv", ".tsv")):
+        return _csv_inputs(display, lines, args.text_column, id_col,
+                           "\t" if lower.endswith(".tsv") else ",")
+    return _paragraph_inputs(display, lines, args.text_column, id_col)
+
+
+def _count(name: str) -> int | None:
+    """How many records a file holds, for a progress bar's total (None: unknown)."""
+    lower = name.lower()
+    try:
+        if name == "-":
+            return None
+        if lower.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(name).metadata.num_rows
+        with open(name, "rb") as f:
+            n = sum(1 for line in f if line.strip())
+        return n - 1 if lower.endswith((".csv", ".tsv")) else n
+    except (OSError, ImportError):
+        return None
 
 
 def cmd_segment(args) -> int:
@@ -156,28 +216,30 @@ def cmd_predict(args) -> int:
     sources = args.files or ["-"]
     _check_output(args.output, sources)
     model = framing.load(args.model)
-
-    progress = _Progress(args.progress)
+    total = None
+    if args.progress and not args.article:
+        counts = [_count(name) for name in sources]
+        total = None if None in counts else sum(counts)
+    progress = _Progress(args.progress, total, "articles" if args.article else "paragraphs")
+    id_key = args.id_column or "id"
 
     def records():
         for name in sources:
-            display, lines = _open_lines(name)
             if args.article:
+                display, lines = _open_lines(name)
                 stem = "stdin" if name == "-" else Path(name).stem
                 yield model.predict_article("".join(lines), article=stem)
                 progress(1)
                 continue
             batch: list[tuple[str, str]] = []
-            items = (_parquet_inputs(name, args.batch_size) if name.endswith(".parquet")
-                     else _paragraph_inputs(display, lines))
-            for item in items:
+            for item in _inputs(name, args):
                 batch.append(item)
                 if len(batch) >= args.batch_size:
-                    yield from _predict_batch(model, batch)
+                    yield from _predict_batch(model, batch, id_key)
                     progress(len(batch))
                     batch = []
             if batch:
-                yield from _predict_batch(model, batch)
+                yield from _predict_batch(model, batch, id_key)
                 progress(len(batch))
 
     n = _write_lines(records(), args.output)
@@ -188,15 +250,17 @@ def cmd_predict(args) -> int:
 class _Progress:
     """A progress bar on stderr (tqdm when installed, else a counter); off unless asked."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, total: int | None = None, unit: str = "paragraphs"):
         self.enabled = enabled
+        self.total = total
         self.count = 0
         self.bar = None
         if enabled:
             try:
                 from tqdm import tqdm
 
-                self.bar = tqdm(unit=" paragraphs", file=sys.stderr, mininterval=0.5)
+                self.bar = tqdm(total=total, unit=f" {unit}", file=sys.stderr,
+                                mininterval=0.5)
             except ImportError:
                 self.bar = None
 
@@ -205,7 +269,8 @@ class _Progress:
         if self.bar is not None:
             self.bar.update(n)
         elif self.enabled:
-            print(f"\r{self.count} done", end="", file=sys.stderr)
+            of = f" of {self.total}" if self.total else ""
+            print(f"\r{self.count}{of} done", end="", file=sys.stderr)
 
     def close(self, n: int) -> None:
         if self.bar is not None:
@@ -214,9 +279,9 @@ class _Progress:
             print(f"\r{n} written", file=sys.stderr)
 
 
-def _predict_batch(model, batch):
+def _predict_batch(model, batch, id_key: str = "id"):
     for (rid, _), res in zip(batch, model.predict([t for _, t in batch]), strict=True):
-        yield {"id": rid, **res}
+        yield {id_key: rid, **res}
 
 
 def cmd_explain(args) -> int:
@@ -351,15 +416,57 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def cmd_ui(args) -> int:
-    import subprocess
+def cmd_info(args) -> int:
+    """Versions, where things are, and the models found."""
+    import importlib.metadata as md
+    import platform
 
+    import framing
+    from framing.config import project_root
+    from framing.resources import model_path, shipped
+
+    root = project_root()
+    print(f"framing {framing.__version__} (Python {platform.python_version()})")
+    for lib in ("scikit-learn", "numpy", "scipy", "joblib", "hydra-core", "mlflow",
+                "datasets"):
+        try:
+            print(f"  {lib} {md.version(lib)}")
+        except md.PackageNotFoundError:
+            print(f"  {lib} not installed")
+    store = root / "mlflow.db"
+    print(f"project root: {root}")
+    print(f"MLflow store: sqlite:///{store}" + ("" if store.is_file() else " (not created yet)"))
+    models = sorted((root / "models").glob("*.joblib")) if (root / "models").is_dir() else []
+    print(f"models in {root / 'models'}: {len(models) or 'none'}")
+    for p in models:
+        print(f"  {p.name}: {_describe(p)}")
+    print("shipped models: " + ", ".join(f"{n} ({_describe(model_path(n))})"
+                                          for n in shipped()))
+    return 0
+
+
+def _describe(path: Path) -> str:
+    import framing
+
+    try:
+        m = framing.load(path, verify=False, on_version_mismatch="ignore")
+    except FramingError as e:
+        return f"cannot be read ({str(e).split(': ', 1)[-1][:80]})"
+    data = m.card.get("data") or {}
+    tasks = ", ".join(f"{t} ({len(m.labels[t])})" for t in m.tasks)
+    return (f"corpus {data.get('name')!r}, {data.get('n_records')} records; tasks {tasks}; "
+            f"made {m.card.get('created', '?')}")
+
+
+def cmd_ui(args) -> int:
     from framing.config import project_root
 
     root = project_root()
     uri = args.uri or f"sqlite:///{root / 'mlflow.db'}"
-    print(f"MLflow UI on http://{args.host}:{args.port} (store {uri}); Ctrl-C stops it.",
-          flush=True)
+    base = f"http://{args.host}:{args.port}"
+    print(f"MLflow UI on {base} (store {uri}); Ctrl-C stops it.", flush=True)
+    for name, url in _experiment_views(uri, base):
+        print(f"  {name}: {url}", flush=True)
     cmd = ["mlflow", "server", "--backend-store-uri", uri, "--host", args.host, "--port",
            str(args.port)]
     if uri.startswith("sqlite:"):
@@ -367,7 +474,59 @@ def cmd_ui(args) -> int:
     exe = Path(sys.executable).with_name("mlflow")
     if exe.is_file():
         cmd[0] = str(exe)
-    return subprocess.call(cmd)
+    return serve(cmd)
+
+
+def _experiment_views(uri: str, base: str) -> list[tuple[str, str]]:
+    """(experiment, address of its runs table in framing's shared view), if the store
+    exists."""
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return []
+    try:
+        from mlflow.tracking import MlflowClient
+
+        from framing.tracking import VIEW_KEY
+
+        exps = MlflowClient(uri).search_experiments()
+    except Exception:  # noqa: BLE001 - the server will say what is wrong with the store
+        return []
+    return [(e.name, f"{base}/#/experiments/{e.experiment_id}/runs?viewStateShareKey="
+             f"{VIEW_KEY}") for e in exps if e.name != "Default"]
+
+
+def serve(cmd: list[str]) -> int:
+    """Run a server in its own process group; Ctrl-C and SIGTERM reach the whole group,
+    and nothing of it outlives this process."""
+    import os
+    import signal
+    import subprocess
+
+    proc = subprocess.Popen(cmd, start_new_session=True)
+
+    def forward(signum, frame):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signum)
+
+    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return proc.wait()
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            if sig == signal.SIGTERM:
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    continue
+                # workers of the group may still be ending
+                import time
+
+                time.sleep(0.5)
 
 
 def _positive(value: str) -> int:
@@ -390,6 +549,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="framing", description=__doc__.splitlines()[0])
+    from framing import __version__
+
+    p.add_argument("--version", action="version", version=f"framing {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("segment", help="cut raw articles into paragraph records (JSON lines)")
@@ -399,9 +561,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("predict", help="label paragraphs or whole articles")
     s.add_argument("model", help="predictor bundle (.joblib)")
-    s.add_argument("files", nargs="*", help="JSON lines with a 'text' field, Parquet with a "
-                   "'text' column, or plain text with one paragraph a line; '-' or nothing "
-                   "reads stdin")
+    s.add_argument("files", nargs="*", help="JSON lines with a 'text' field, CSV/TSV or "
+                   "Parquet with a 'text' column, or plain text with one paragraph a line; "
+                   "'-' or nothing reads stdin")
+    s.add_argument("--text-column", default="text",
+                   help="the field or column holding the text (default: text)")
+    s.add_argument("--id-column", default=None,
+                   help="the field or column of the ids, kept in the output (default: id, "
+                   "when present; else <file>-<line>)")
     s.add_argument("--article", action="store_true",
                    help="each file is one raw article: segment it and add its profile")
     s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
@@ -433,6 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mlflow", nargs="?", const="project", metavar="URI",
                    help="also log a run (default store: the project's mlflow.db)")
     s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("info", help="versions, the MLflow store and the models found")
+    s.set_defaults(func=cmd_info)
 
     s = sub.add_parser("ui", help="start the MLflow UI on the project's store")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -42,6 +42,14 @@ def config_dir() -> Path:
     return _PKG.parents[1] / "conf"
 
 
+def seeds_dir() -> Path:
+    """The seed corpus: ``seeds/`` of a checkout, or the copy inside the installed package."""
+    inside = _PKG / "seeds"
+    if (inside / "paragraphs.jsonl").is_file():
+        return inside
+    return _PKG.parents[1] / "seeds"
+
+
 def register() -> None:
     """Register the resolvers and the typed schema (idempotent)."""
     from hydra.core.config_store import ConfigStore
@@ -49,6 +57,8 @@ def register() -> None:
 
     if not OmegaConf.has_resolver("framing_root"):
         OmegaConf.register_new_resolver("framing_root", lambda: str(project_root()))
+    if not OmegaConf.has_resolver("framing_seeds"):
+        OmegaConf.register_new_resolver("framing_seeds", lambda: str(seeds_dir()))
     ConfigStore.instance().store(name=SCHEMA_NAME, node=TrainConfig)
 
 
@@ -204,9 +214,17 @@ class RunContext:
         return d if d.is_dir() else None
 
     def run_name(self, name: str | None) -> str:
-        """The run's name: ``name``, else the experiment and the command-line overrides."""
+        """The run's name: ``name``, else the experiment and the command-line overrides
+        that change the model (paths shortened to their file names)."""
         if name:
             return str(name)
-        skip = ("experiment=", "hydra", "tracking", "output.", "paths.")
-        overrides = [o for o in self.overrides if not o.startswith(skip)]
-        return " ".join([self.experiment or "default", *overrides])[:250]
+        skip = ("experiment=", "hydra", "tracking", "output.", "paths.", "log_level")
+        parts = []
+        for o in self.overrides:
+            if o.startswith(skip):
+                continue
+            key, _, value = o.partition("=")
+            if "/" in value and not value.startswith(("[", "{")):
+                value = value.rstrip("/").rsplit("/", 1)[-1]
+            parts.append(f"{key}={value[:40]}" if _ else o[:40])
+        return " ".join([self.experiment or "default", *parts])[:250]

@@ -190,8 +190,16 @@ def _read_table(spec: DataConfig) -> tuple[list[dict], list[int] | None, np.ndar
                                    f"({type(e).__name__}: {str(e).splitlines()[0][:300]}). "
                                    "Check the file format and data.source.") from None
         return ds.to_list(), lines, None
+    folder = Path(spec.path)
     try:
-        dsd = datasets.load_dataset(spec.path, spec.hub_config)
+        if folder.is_dir() and ((folder / "state.json").is_file() or
+                                (folder / "dataset_dict.json").is_file()):
+            # a folder written by save_to_disk: one Dataset (a train split) or a DatasetDict
+            dsd = datasets.load_from_disk(str(folder))
+            if isinstance(dsd, datasets.Dataset):
+                dsd = datasets.DatasetDict({"train": dsd})
+        else:
+            dsd = datasets.load_dataset(spec.path, spec.hub_config)
     except Exception as e:
         raise FramingDataError(f"dataset {spec.path!r}: cannot be loaded "
                                f"({type(e).__name__}: {str(e).splitlines()[0][:300]}). "

@@ -21,8 +21,8 @@ class PyfuncPredictor:
         import pandas as pd
 
         if isinstance(model_input, pd.DataFrame):
-            model_input = model_input["text"].tolist()
-        elif isinstance(model_input, str):
+            return self.predictor.predict_frame(model_input, "text").reset_index(drop=True)
+        if isinstance(model_input, str):
             model_input = [model_input]
         return to_frame(self.predictor, [str(t) for t in model_input])
 
@@ -38,22 +38,19 @@ def _load_pyfunc(data_path: str) -> PyfuncPredictor:
 
 
 def to_frame(predictor, texts):
-    """Predictions as a DataFrame: ``<task>`` labels and ``<task>/<label>`` scores."""
+    """Predictions as a DataFrame — :meth:`framing.FramingModel.predict_frame`'s columns:
+    ``<task>`` labels and ``<task>/<label>`` scores."""
     import pandas as pd
 
-    rows = []
-    for r in predictor.predict(list(texts)):
-        row = {}
-        for t in predictor.tasks:
-            row[t] = r[t] if predictor.kinds[t] == "multiclass" else list(r[t])
-            for lab in predictor.labels[t]:
-                row[f"{t}/{lab}"] = float(r["scores"][t].get(lab, 0.0))
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return predictor.predict_frame(pd.DataFrame({"text": [str(t) for t in texts]})
+                                   ).reset_index(drop=True)
 
 
-def log_pyfunc(bundle_path: str | Path, example_texts: list[str]):
-    """Log the bundle as the run's model ``model`` with a signature and an input example."""
+def log_pyfunc(bundle_path: str | Path, example_texts: list[str], name: str = "model",
+               registered_model_name: str | None = None):
+    """Log the model file as the run's MLflow model ``name`` (registered under
+    ``registered_model_name`` if given) with a signature and an input example; return
+    MLflow's ``ModelInfo`` (its ``model_id`` names it: ``models:/<model_id>``)."""
     import shutil
     import tempfile
 
@@ -75,7 +72,8 @@ def log_pyfunc(bundle_path: str | Path, example_texts: list[str]):
         shutil.copy2(bundle_path, data / Path(bundle_path).name)
         shutil.copy2(sha_path(bundle_path), data / sha_path(bundle_path).name)
         return mlflow.pyfunc.log_model(
-            name="model", loader_module="framing.mlflow_model", data_path=str(data),
+            name=name, registered_model_name=registered_model_name,
+            loader_module="framing.mlflow_model", data_path=str(data),
             code_paths=[str(package)], signature=signature, input_example=example,
             pip_requirements=[f"{lib}=={versions[lib]}" for lib in
                               ("scikit-learn", "numpy", "scipy", "joblib")] + ["pandas"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, overload
 
@@ -64,12 +65,36 @@ def _as_texts(texts: Any, allow_empty: bool = True) -> tuple[list[str], bool]:
     return items, single
 
 
+@contextmanager
+def _progress_bar(enabled: bool, total: int):
+    """A callable advancing a progress bar on stderr (tqdm if installed), or nothing."""
+    import sys
+
+    if not enabled:
+        yield lambda n: None
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        done = [0]
+
+        def count(n):
+            done[0] += n
+            print(f"\r{done[0]} of {total} texts", end="", file=sys.stderr)
+        yield count
+        print(file=sys.stderr)
+        return
+    with tqdm(total=total, unit=" texts", file=sys.stderr, mininterval=0.5) as bar:
+        yield bar.update
+
+
 sha_path = digest_path
 
 
 def card_path(path: str | Path) -> Path:
-    """The Markdown model card beside a model file."""
-    return Path(path).parent / "MODEL_CARD.md"
+    """The Markdown model card beside a model file: ``<stem>.card.md``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.card.md")
 
 
 class FramingModel:
@@ -198,29 +223,46 @@ class FramingModel:
         return res
 
     @overload
-    def predict(self, texts: str) -> dict[str, Any]: ...
+    def predict(self, texts: str, batch_size: int = ..., progress: bool = ...
+                ) -> dict[str, Any]: ...
 
     @overload
-    def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]: ...
+    def predict(self, texts: Sequence[str], batch_size: int = ..., progress: bool = ...
+                ) -> list[dict[str, Any]]: ...
 
-    def predict(self, texts):
+    def predict(self, texts, batch_size: int = 2048, progress: bool = False):
         """Labels and scores for one text (a dict) or a list of texts (a list of dicts).
 
         A multi-label task gives the list of labels whose score reaches its threshold, a
         single-label task the label with the highest score. An empty or blank string gets
         the empty result: no labels (``[]`` or ``None``) and empty scores.
 
+        Parameters
+        ----------
+        texts : str or sequence of str
+        batch_size : int, default=2048
+            Texts scored at a time (memory stays bounded on long lists).
+        progress : bool, default=False
+            Show a progress bar on stderr (with the total).
+
         Raises
         ------
         ValueError
             If the input is not a string or a sequence of strings.
         """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
         items, single = _as_texts(texts)
-        keep = [i for i, t in enumerate(items) if t.strip()]
-        scores = self.scores([items[i] for i in keep]) if keep else {}
-        pos = {i: k for k, i in enumerate(keep)}
-        out = [self._result(pos[i], scores) if i in pos else self._empty()
-               for i in range(len(items))]
+        out: list[dict[str, Any]] = []
+        with _progress_bar(progress, len(items)) as bar:
+            for start in range(0, len(items), batch_size):
+                chunk = items[start:start + batch_size]
+                keep = [i for i, t in enumerate(chunk) if t.strip()]
+                scores = self.scores([chunk[i] for i in keep]) if keep else {}
+                pos = {i: k for k, i in enumerate(keep)}
+                out += [self._result(pos[i], scores) if i in pos else self._empty()
+                        for i in range(len(chunk))]
+                bar(len(chunk))
         return out[0] if single else out
 
     def predict_frame(self, frame, text_column: str = "text"):

@@ -115,6 +115,15 @@ class DataConfig:
             _fail("data.hub_splits", "keys must be train and test, e.g. "
                   "{train: train, test: validation}.")
 
+    @property
+    def corpus_name(self) -> str:
+        """The corpus's name: ``name``, else the file (or folder) name without suffix."""
+        if self.name:
+            return str(self.name)
+        path = str(self.path).rstrip("/")
+        stem = path.rsplit("/", 1)[-1]
+        return stem.split(".")[0] if stem and stem != "???" else "corpus"
+
 
 # -- features ----------------------------------------------------------------------------
 @dataclass
@@ -348,13 +357,14 @@ class EvalConfig:
 # -- the rest ----------------------------------------------------------------------------
 @dataclass
 class TrackingConfig:
-    """Where runs are logged (MLflow)."""
+    """Where runs are logged (MLflow); ``register`` also registers the logged model under
+    that name in the model registry."""
 
     enabled: bool = True
     uri: str | None = None
     artifact_location: str | None = None
-    experiment_name: str = "${experiment_name}"
     log_model: bool = True
+    register: str | None = None
 
 
 @dataclass
@@ -376,10 +386,13 @@ class StreamConfig:
 
 @dataclass
 class OutputConfig:
-    """Where the predictor is written."""
+    """Where the model is written. ``model_path`` null: ``models/<name>.joblib`` under the
+    project root, named by what made it (the seeds' default: ``framing``). A model of
+    another corpus or task set is not replaced unless ``overwrite``."""
 
-    model_path: str = "${paths.root}/models/framing.joblib"
+    model_path: str | None = None
     write_model: bool = True
+    overwrite: bool = False
 
 
 @dataclass
@@ -410,5 +423,10 @@ class TrainConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
     seed: int = 0
     run_name: str | None = None
-    experiment_name: str = "framing"
+    experiment_name: str | None = None
     log_level: str = "INFO"
+
+    @property
+    def mlflow_experiment(self) -> str:
+        """The MLflow experiment of the run: ``experiment_name``, else one per corpus."""
+        return self.experiment_name or f"framing/{self.data.corpus_name}"

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -41,6 +42,13 @@ from framing.model import card_path, sha_path
 log = logging.getLogger(__name__)
 
 MAX_PARAM_VALUE = 6000
+#: The experiment tag that tells the MLflow UI this is model training (its runs table),
+#: not GenAI development (traces).
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
+#: A shared view of the runs table (``#/experiments/<id>/runs?viewStateShareKey=framing``)
+#: with the columns a user compares; ``framing ui`` prints its address.
+VIEW_KEY = "framing"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
 #: How long MLflow's HTTP client waits and retries (unless the environment says otherwise).
 HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "5", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
@@ -115,14 +123,19 @@ class Tracker:
     log_model: bool = True
     context: RunContext | None = None
     root: Path | None = None
+    register: str | None = None
+    columns: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, cfg, context: RunContext | None = None) -> Tracker:
         """Build from the typed config's ``tracking`` and check the store before training."""
         t = cfg.tracking
-        tracker = cls(bool(t.enabled), t.uri, t.artifact_location,
-                      str(t.experiment_name or "framing"), bool(t.log_model),
-                      context or RunContext(), Path(cfg.paths.root))
+        tasks = [x.name for x in cfg.data.tasks]
+        columns = ("objective", *(f"{x}/macro_f1" for x in tasks),
+                   *(f"test/{x}/macro_f1" for x in tasks if cfg.test is not None))
+        tracker = cls(bool(t.enabled), t.uri, t.artifact_location, cfg.mlflow_experiment,
+                      bool(t.log_model), context or RunContext(), Path(cfg.paths.root),
+                      t.register, columns)
         if tracker.enabled:
             os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
             for k, v in HTTP_LIMITS.items():  # a dead server fails in seconds, not minutes
@@ -178,16 +191,36 @@ class Tracker:
 
     def _experiment_id(self, client) -> str:
         exp = client.get_experiment_by_name(self.experiment_name)
-        if exp is not None:
-            return exp.experiment_id
-        try:
-            return client.create_experiment(self.experiment_name,
-                                            artifact_location=self._artifact_uri())
-        except Exception:  # noqa: BLE001 - a parallel job created it first
-            exp = client.get_experiment_by_name(self.experiment_name)
-            if exp is None:
-                raise
-            return exp.experiment_id
+        if exp is None:
+            try:
+                exp_id = client.create_experiment(self.experiment_name,
+                                                  artifact_location=self._artifact_uri())
+            except Exception:  # noqa: BLE001 - a parallel job created it first
+                exp = client.get_experiment_by_name(self.experiment_name)
+                if exp is None:
+                    raise
+                exp_id = exp.experiment_id
+        else:
+            exp_id = exp.experiment_id
+        self._set_view(client, exp_id, exp)
+        return exp_id
+
+    def _set_view(self, client, exp_id: str, exp) -> None:
+        """Make the UI open this experiment on its runs table with the columns a user
+        compares (the ``framing`` shared view): a model-training experiment, not GenAI."""
+        tags = dict(getattr(exp, "tags", None) or {})
+        if tags.get(KIND_TAG) != KIND:
+            client.set_experiment_tag(exp_id, KIND_TAG, KIND)
+        view = json.loads(tags.get(VIEW_TAG, "{}") or "{}")
+        have = list(view.get("selectedColumns") or [])
+        wanted = [f"metrics.`{c}`" for c in self.columns] + [
+            "attributes.`Dataset`", "attributes.`Models`", "params.`model.family`"]
+        columns = have + [c for c in wanted if c not in have]
+        if columns != have or not view:
+            order = ["attributes.`Run Name`", *columns]
+            view = {**view, "selectedColumns": columns, "columnOrder": order,
+                    "hideEmptyCharts": True, "runsHiddenMode": "SHOW_ALL"}
+            client.set_experiment_tag(exp_id, VIEW_TAG, json.dumps(view))
 
     def _artifact_uri(self) -> str | None:
         if not self.artifact_location:
@@ -306,10 +339,11 @@ class RunLogger:
     run_id: str | None
     tracker: Tracker
 
-    def log(self, cfg, model, report, corpus, model_path: Path | None) -> None:
-        """Everything of one training run (no-op when tracking is off)."""
+    def log(self, cfg, model, report, corpus, model_path: Path | None) -> str | None:
+        """Everything of one training run (no-op when tracking is off); the id of the
+        logged MLflow model, if one was logged."""
         if self.mlflow is None:
-            return
+            return None
         mlflow = self.mlflow
         config = plain(cfg)
         mlflow.log_params(params(config))
@@ -325,19 +359,24 @@ class RunLogger:
         if hydra_dir is not None:
             mlflow.log_artifacts(str(hydra_dir), artifact_path="hydra")
         if model_path is not None:
-            self._log_model(model_path, corpus.texts[:3] if corpus is not None else
-                            ["example text"])
+            return self._log_model(model_path, corpus.texts[:3] if corpus is not None else
+                                   ["example text"])
+        return None
 
-    def _log_model(self, model_path: Path, examples: list[str]) -> None:
+    def _log_model(self, model_path: Path, examples: list[str]) -> str | None:
+        """The model file as an artifact, and as an MLflow model; the latter's id."""
         mlflow = self.mlflow
         mlflow.log_artifact(str(model_path), artifact_path="predictor")
         for extra in (sha_path(model_path), card_path(model_path)):
             if extra.is_file():
                 mlflow.log_artifact(str(extra), artifact_path="predictor")
-        if self.tracker.log_model:
-            from framing.mlflow_model import log_pyfunc
+        if not self.tracker.log_model:
+            return None
+        from framing.mlflow_model import log_pyfunc
 
-            log_pyfunc(model_path, examples)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", model_path.stem) or "model"
+        info = log_pyfunc(model_path, examples, name, self.tracker.register)
+        return info.model_id
 
     def _log_dataset(self, corpus) -> None:
         import pandas as pd
@@ -421,3 +460,61 @@ def log_evaluation(uri: str, model_path: Path, corpus, evaluation) -> str:
             return run.info.run_id
     except Exception as e:  # noqa: BLE001 - MLflow raises many types
         raise TrackingError(f"cannot log to {uri}: {e}") from None
+
+
+def sweep_summary(sweep_dir: Path, uri: str | None) -> list[str]:
+    """Rank a sweep's jobs by objective (lines to print) and, when the sweep was
+    tracked, give its parent run the best child's id, overrides, params and objective."""
+    results = sweep_dir / "results.jsonl"
+    if not results.is_file():
+        return []
+    jobs = [json.loads(x) for x in results.read_text(encoding="utf-8").splitlines() if x]
+    jobs.sort(key=lambda j: -j["objective"])
+    lines = ["sweep results, best first (objective; job; overrides; run):"]
+    for j in jobs:
+        over = " ".join(o for o in j["overrides"] if not o.startswith(("hydra", "tracking")))
+        lines.append(f"  {j['objective']:.4f}  #{j['job']}  {over}  {j['run_id'] or ''}")
+    parent_file = sweep_dir / ".mlflow_parent_run"
+    best = jobs[0]
+    if uri and parent_file.is_file() and best.get("run_id"):
+        from mlflow.entities import Metric, Param, RunTag
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(uri)
+        parent = parent_file.read_text().strip()
+        child = client.get_run(best["run_id"])
+        stamp = int(child.info.end_time or 0)
+        # the parent's row shows the best child's figures (its objective and the rest)
+        figures = {**child.data.metrics, "best_objective": best["objective"]}
+        metrics = [Metric(k, v, stamp, 0) for k, v in figures.items()]
+        for start in range(0, len(metrics), 900):  # MLflow's batch limit is 1,000
+            client.log_batch(parent, metrics=metrics[start:start + 900])
+        client.log_batch(parent, params=[Param(k, v) for k, v in child.data.params.items()],
+                         tags=[RunTag("framing.best_run_id", best["run_id"]),
+                               RunTag("framing.best_overrides", " ".join(best["overrides"]))])
+        lines.append(f"best run {best['run_id']} is tagged on the sweep's parent run {parent}")
+    return lines
+
+
+class SweepSummary:
+    """Hydra callback: at the end of a multirun, print the ranked jobs and mark the best.
+
+    Hydra instantiates it from ``hydra.callbacks`` (``conf/train.yaml``).
+    """
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        """Print the ranking; tag the parent run when tracking is on."""
+        try:
+            uri = config.tracking.uri if config.tracking.enabled else None
+            lines = sweep_summary(Path(config.hydra.sweep.dir), uri)
+        except Exception as e:  # noqa: BLE001 - a summary must not fail the sweep
+            log.warning("no sweep summary: %s", _first_line(e))
+            return
+        for line in lines:
+            print(line, flush=True)
+
+    def __getattr__(self, name):
+        # The other callback hooks (on_job_start, ...) do nothing.
+        if name.startswith("on_"):
+            return lambda *a, **k: None
+        raise AttributeError(name)

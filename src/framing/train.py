@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from framing.config import RunContext, config_dir, register, settings
+from framing.config import RunContext, compose, config_dir, register, settings
 from framing.errors import (
     FramingError,
     Terminated,
@@ -40,6 +40,9 @@ def train(cfg) -> float:
     logging.getLogger("framing").setLevel(s.log_level)
     np.random.seed(s.seed)
     ctx = RunContext.current()
+    path = model_path(s, ctx)
+    if path is not None:
+        check_overwrite(path, s)  # before any work: a model of another corpus stays
     tracker = Tracker.from_config(s, ctx)  # fails fast on an unreachable server
     terminate_on_sigterm()
     corpus = None
@@ -55,16 +58,12 @@ def train(cfg) -> float:
         model, report = trainer.fit(corpus, test)
     for line in report.summary():
         log.info(line)
-    path = None
-    if s.output.write_model:
-        path = Path(s.output.model_path)
-        if ctx.multirun and ctx.output_dir is not None:
-            path = ctx.output_dir / path.name  # jobs of a sweep must not overwrite
+    model_id = None
     try:
         with tracker.run(s, model) as run:
             model.card["mlflow_run_id"] = run.run_id
             _save(model, path)
-            run.log(s, model, report, corpus, path)
+            model_id = run.log(s, model, report, corpus, path)
     except TrackingError as e:
         if path is None:
             raise
@@ -73,7 +72,90 @@ def train(cfg) -> float:
         raise TrackingError(f"{e} The model is written to {path} all the same; its run "
                             "was not (fully) logged.") from None
     log.info("objective %.4f", report.objective)
+    if ctx.multirun and ctx.sweep_dir is not None:
+        record_job(ctx, report.objective, model.card.get("mlflow_run_id"), path)
+    else:
+        for line in next_steps(path, model.card.get("mlflow_run_id"), model_id, tracker):
+            log.info(line)
     return report.objective
+
+
+def model_name(cfg, ctx: RunContext) -> str:
+    """What made the model: the data's name, with the experiment's if one is chosen; the
+    seeds' default is ``framing``."""
+    data = cfg.data.corpus_name
+    experiment = ctx.experiment if ctx.experiment not in (None, "default") else None
+    if data == "seeds":
+        return experiment or "framing"
+    return f"{data}-{experiment}" if experiment else data
+
+
+def model_path(cfg, ctx: RunContext) -> Path | None:
+    """Where this run writes its model (None: it writes none)."""
+    if not cfg.output.write_model:
+        return None
+    path = Path(cfg.output.model_path or Path(cfg.paths.root) / "models" /
+                f"{model_name(cfg, ctx)}.joblib")
+    if ctx.multirun and ctx.output_dir is not None:
+        path = ctx.output_dir / path.name  # jobs of a sweep must not overwrite each other
+    return path
+
+
+def check_overwrite(path: Path, cfg) -> None:
+    """Refuse to replace a model of another corpus or task set (``output.overwrite``)."""
+    if cfg.output.overwrite or not path.is_file():
+        return
+    from framing.model import load
+
+    try:
+        card = load(path, verify=False, on_version_mismatch="ignore").card
+    except Exception:  # noqa: BLE001 - not a model we can read: the user decides
+        raise FramingError(f"{path} exists and is not a framing model this version reads; "
+                           "choose another output.model_path, or output.overwrite=true to "
+                           "replace it.") from None
+    old_data = (card.get("data") or {}).get("name")
+    old_tasks = {t: list(c) for t, c in ((card.get("data") or {}).get("label_counts") or {}
+                                         ).items()}
+    new_tasks = {t.name: t.labels for t in cfg.data.tasks}
+    same_tasks = set(old_tasks) == set(new_tasks) and all(
+        new_tasks[t] is None or list(new_tasks[t]) == old_tasks[t] for t in new_tasks)
+    if old_data == cfg.data.corpus_name and same_tasks:
+        return
+    raise FramingError(
+        f"{path} holds a model of corpus {old_data!r} (tasks {', '.join(old_tasks)}); this "
+        f"run trains on {cfg.data.corpus_name!r} (tasks {', '.join(new_tasks)}). Give it its "
+        "own output.model_path=..., or output.overwrite=true to replace it.")
+
+
+def next_steps(path: Path | None, run_id: str | None, model_id: str | None, tracker
+               ) -> list[str]:
+    """What the run made and the commands that use it."""
+    lines = []
+    if path is not None:
+        lines += [f"model: {path}", f"  label a file:  framing predict {path} FILE.jsonl",
+                  f"  score a file:  framing evaluate {path} LABELLED.jsonl"]
+    if run_id:
+        lines.append(f"MLflow run: {run_id} (experiment {tracker.experiment_name!r}; "
+                     "framing ui shows it)")
+    if model_id:
+        lines.append(f"MLflow model: models:/{model_id}")
+        lines.append(f"  serve it:  MLFLOW_TRACKING_URI={tracker.uri} mlflow models serve "
+                     f"-m models:/{model_id} --env-manager local -p 5001")
+    return lines
+
+
+def record_job(ctx: RunContext, objective: float, run_id: str | None, path: Path | None
+               ) -> None:
+    """Append this sweep job's result to the sweep's results file (read at its end)."""
+    import json
+
+    from framing.storage import locked
+
+    results = ctx.sweep_dir / "results.jsonl"
+    with locked(results), open(results, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"job": ctx.job_num, "overrides": ctx.overrides,
+                            "objective": objective, "run_id": run_id,
+                            "model": str(path) if path else None}) + "\n")
 
 
 def _save(model, path: Path | None) -> None:
@@ -118,6 +200,14 @@ def main() -> None:
     register()
     # Composition errors reach us instead of Hydra's multi-line report: one line, exit 2.
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    args = sys.argv[1:]
+    if not any(a.startswith("-") for a in args):
+        # A plain run: check the config before Hydra creates the run's folder, so that a
+        # mistake leaves nothing behind. (Sweeps and flags go straight to Hydra.)
+        try:
+            settings(compose(args))
+        except FramingError as e:
+            _exit(str(e), 2)
     try:
         _hydra_main()()
     except KeyboardInterrupt:

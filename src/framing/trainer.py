@@ -211,8 +211,8 @@ def fit(data: Any, targets: Any = None, *, tasks: Sequence[Any] | None = None,
         ``{"name", "column", "kind", "labels"}`` per task; needed with records or a
         DataFrame, inferred from ``targets`` otherwise (labels sorted, with a warning).
     text_column, id_column, group_column : str, optional
-        Columns of the records; a group column (article, outlet) keeps each group out of
-        the folds it is tested on.
+        Columns of the records (the id column defaults to ``id`` when there is one); a
+        group column (article, outlet) keeps each group out of the folds it is tested on.
     groups : list, optional
         With a list of texts: the group of each text.
     overrides : list of str
@@ -241,9 +241,10 @@ def fit(data: Any, targets: Any = None, *, tasks: Sequence[Any] | None = None,
             labels=None if _get(t, "labels") is None else list(_get(t, "labels")),
             separator=_get(t, "separator")) for t in tasks]
     cfg = settings(config if config is not None else compose(list(overrides)))
+    has_id = inferred is not None or bool(rows and "id" in rows[0])
     spec = DataConfig(path=name, name=name, text_column=text_column,
                       id_column=id_column if id_column is not None else (
-                          "id" if inferred is not None else None),
+                          "id" if has_id else None),
                       group_column=group_column or inferred_group, tasks=task_cfgs)
     cfg = replace(cfg, data=spec)
     corpus = corpus_from_records(rows, spec, where=name)

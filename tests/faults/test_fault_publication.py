@@ -118,10 +118,11 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_model(trained, tmp_path):
         assert r.returncode == 2 and "no space left on the device" in r.stdout
         assert framing.load(small, verify="strict").labels == {"label": ["x", "y"]}
         assert not [p for p in mnt.iterdir() if p.name.endswith(".tmp")]
-        assert (mnt / "MODEL_CARD.md").is_file()
+        assert (mnt / "m.card.md").is_file()
         # framing-train: one line, exit 2, the old model still there
         out = subprocess.run([str(Path(sys.executable).with_name("framing-train")),
                               "tracking=off", "eval.n_boot=0", f"output.model_path={small}",
+                              "output.overwrite=true",
                               f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True,
                              text=True, timeout=600)
         assert out.returncode == 2 and "no space left on the device" in out.stderr
@@ -141,7 +142,8 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_model(trained, tmp_path):
                              f"tracking.uri=sqlite:///{mnt / 'store.db'}"],
                             "cannot open the MLflow store")):
             out = subprocess.run([str(Path(sys.executable).with_name("framing-train")),
-                                  "eval.n_boot=0", f"output.model_path={small}", *args],
+                                  "eval.n_boot=0", f"output.model_path={small}",
+                                  "output.overwrite=true", *args],
                                  capture_output=True, text=True, timeout=600)
             lines = [x for x in out.stderr.splitlines() if x.startswith("framing-train:")]
             assert out.returncode == 2 and len(lines) == 1 and what in lines[0], out.stderr

@@ -35,7 +35,7 @@ def train_cli(tmp_path, *args, fault=None, env=None, store="store.db"):
 
 def statuses(tmp_path, store="store.db"):
     client = MlflowClient(f"sqlite:///{tmp_path / store}")
-    exp = client.get_experiment_by_name("framing")
+    exp = client.get_experiment_by_name("framing/seeds")
     return [r.info.status for r in client.search_runs([exp.experiment_id],
                                                       order_by=["attributes.start_time"])]
 
