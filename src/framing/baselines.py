@@ -43,8 +43,7 @@ def codebook_counts(task: TaskSpec, codebook: Mapping[str, Sequence[str]],
                     texts: Sequence[str]) -> np.ndarray:
     """Term matches of each of the task's labels in each text, (n, n_labels)."""
     keys = codebook_keys(task, codebook)
-    lex = CodebookLexicon({k: codebook[k] for k in keys}).fit(list(texts))
-    return np.expm1(lex.transform(list(texts)).toarray())
+    return CodebookLexicon({k: codebook[k] for k in keys}).fit(list(texts)).counts(list(texts))
 
 
 def rules(task: TaskSpec, counts: np.ndarray, prior: np.ndarray) -> np.ndarray:

@@ -25,7 +25,11 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.validation import check_is_fitted
 
+from framing.terms import TermIndex
+
 _TOKEN = re.compile(r"\w+(?:[’']\w+)*")
+_NUMBER = re.compile(r"\b\d[\d,.:]*\b")
+_QUOTES = ("\"", "“", "”", "«", "»")
 
 
 def _check_texts(X) -> list[str]:
@@ -43,22 +47,31 @@ def _check_texts(X) -> list[str]:
     return list(arr)
 
 
-def _term_pattern(terms: Sequence[str]) -> re.Pattern | None:
-    """One regex for a term list; a trailing ``*`` matches any word ending."""
-    parts = []
-    for term in terms:
-        term = str(term).strip().lower()
-        if not term:
-            continue
-        stem = term.endswith("*")
-        words = [re.escape(w) for w in term.rstrip("*").split()]
-        body = r"[\s\-]+".join(words)
-        parts.append(r"\b" + body + (r"\w*" if stem else r"\b"))
-    if not parts:
-        return None
-    # Longest first, so that "gas pipeline" wins over "gas" and counts once.
-    parts.sort(key=len, reverse=True)
-    return re.compile("|".join(parts), re.IGNORECASE)
+class Tfidf(TfidfVectorizer):
+    """scikit-learn's ``TfidfVectorizer``, pickled compactly.
+
+    The vocabulary (often tens of thousands of n-grams) is stored as one string and one
+    integer array instead of a dictionary of that many entries, so that a model file
+    loads in a fraction of the time — through the restricted reader especially, which
+    reads a pickle one instruction at a time.
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        vocab = state.pop("vocabulary_", None)
+        if vocab is not None:
+            terms = list(vocab)
+            state["_terms"] = "\x00".join(terms)
+            state["_ids"] = np.fromiter(map(vocab.__getitem__, terms), dtype=np.int64,
+                                        count=len(terms))
+        return state
+
+    def __setstate__(self, state):
+        terms, ids = state.pop("_terms", None), state.pop("_ids", None)
+        if ids is not None:
+            state["vocabulary_"] = dict(zip(terms.split("\x00"), ids.tolist(), strict=True)
+                                        ) if len(ids) else {}
+        super().__setstate__(state)
 
 
 class _TextTransformer(TransformerMixin, BaseEstimator):
@@ -94,32 +107,43 @@ class CodebookLexicon(_TextTransformer):
         self.binary = binary
 
     def fit(self, X, y=None):
-        """Compile the term patterns; ``y`` is ignored."""
+        """Index the term lists; ``y`` is ignored."""
         _check_texts(X)
         book = dict(self.codebook or {})
         self.feature_names_ = [str(k) for k in book]
-        self.patterns_ = [_term_pattern(list(v or [])) for v in book.values()]
+        self.index_ = TermIndex(book)
         self.n_features_out_ = len(self.feature_names_)
         return self
 
+    def _index(self) -> TermIndex:
+        # A model file of framing 0.2.0 holds compiled patterns, not the index.
+        if not hasattr(self, "index_"):
+            self.index_ = TermIndex(dict(self.codebook or {}))
+        return self.index_
+
+    def counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Term matches per text and codebook label, (n, n_labels)."""
+        index = self._index()
+        return np.asarray([index.counts(t) for t in texts], dtype=float).reshape(
+            len(texts), len(self.feature_names_))
+
     def transform(self, X):
         """One row per text, one column per codebook label."""
-        check_is_fitted(self, "patterns_")
-        texts = _check_texts(X)
-        out = np.zeros((len(texts), len(self.patterns_)))
-        for i, t in enumerate(texts):
-            for j, p in enumerate(self.patterns_):
-                if p is not None:
-                    out[i, j] = len(p.findall(t))
+        check_is_fitted(self, "feature_names_")
+        out = self.counts(_check_texts(X))
         out = (out > 0).astype(float) if self.binary else np.log1p(out)
         return sp.csr_matrix(out)
 
+    def row(self, text: str) -> np.ndarray:
+        """The transform of one text, as a dense vector."""
+        counts = np.asarray(self._index().counts(text), dtype=float)
+        return (counts > 0).astype(float) if self.binary else np.log1p(counts)
+
     def matches(self, text: str) -> dict[str, list[str]]:
         """The terms found in one text, per label (for explanations)."""
-        check_is_fitted(self, "patterns_")
-        return {n: p.findall(text) for n, p in zip(self.feature_names_, self.patterns_,
-                                                    strict=True) if p is not None
-                and p.search(text)}
+        check_is_fitted(self, "feature_names_")
+        return {n: [text[a:b] for a, b in spans] for n, spans in
+                zip(self.feature_names_, self._index().spans(text), strict=True) if spans}
 
 
 class StyleCues(_TextTransformer):
@@ -148,37 +172,47 @@ class StyleCues(_TextTransformer):
         self.length = length
 
     def fit(self, X, y=None):
-        """Compile the cue patterns; ``y`` is ignored."""
+        """Index the cue lists; ``y`` is ignored."""
         _check_texts(X)
         cues = dict(self.cues or {})
-        self.patterns_ = [_term_pattern(list(v or [])) for v in cues.values()]
         names = [f"style:{k}" for k in cues]
         names += [f"style:{k}" for k, on in (("quotes", self.quotes), ("numbers", self.numbers),
                                              ("dates", self.dates), ("length", self.length))
                   if on]
         self.feature_names_ = names
-        self._dates = _term_pattern(self._MONTHS)
+        self.index_ = self._make_index()
         self.n_features_out_ = len(names)
         return self
 
+    def _make_index(self) -> TermIndex:
+        # the dates are one more list, looked up in the same pass
+        return TermIndex({**{f"cue:{k}": v for k, v in dict(self.cues or {}).items()},
+                          "_dates": list(self._MONTHS)})
+
     def transform(self, X):
         """One row per text, one column per cue."""
-        check_is_fitted(self, "patterns_")
+        check_is_fitted(self, "feature_names_")
         texts = _check_texts(X)
-        rows = []
-        for t in texts:
-            n = max(len(_TOKEN.findall(t)), 1)
-            row = [len(p.findall(t)) / n if p is not None else 0.0 for p in self.patterns_]
-            if self.quotes:
-                row.append(len(re.findall(r"[\"“”«»]", t)) / n)
-            if self.numbers:
-                row.append(len(re.findall(r"\b\d[\d,.:]*\b", t)) / n)
-            if self.dates:
-                row.append(len(self._dates.findall(t)) / n)
-            if self.length:
-                row.append(np.log1p(n))
-            rows.append(row)
+        rows = [self.row(t) for t in texts]
         return sp.csr_matrix(np.asarray(rows, dtype=float).reshape(len(texts), -1))
+
+    def row(self, t: str) -> list[float]:
+        """The transform of one text."""
+        if not hasattr(self, "index_"):  # a model file of framing 0.2.0
+            self.index_ = self._make_index()
+        k = len(self.cues or {})
+        n = max(len(_TOKEN.findall(t)), 1)
+        counts = self.index_.counts(t)
+        row = [c / n for c in counts[:k]]
+        if self.quotes:
+            row.append(sum(t.count(q) for q in _QUOTES) / n)
+        if self.numbers:
+            row.append(len(_NUMBER.findall(t)) / n)
+        if self.dates:
+            row.append(counts[k] / n)
+        if self.length:
+            row.append(np.log1p(n))
+        return row
 
 
 def _load_model(ref: str):
@@ -279,20 +313,24 @@ class VoiceFeatures(_TextTransformer):
     def transform(self, X):
         """One row per paragraph."""
         check_is_fitted(self, "voice_")
-        rows = []
-        for sents in self.sentences(_check_texts(X)):
-            n = len(sents)
-            own = [(s, v) for s, v in sents if s.own_voice]
-            scored = self.scorer_ is not None
-            evaluative = sum(1 for s, v in own if s.cued or (scored and v >= self.cut))
-            row = [float(evaluative >= n - evaluative), evaluative / n, 1 - len(own) / n,
-                   sum(1 for s, _ in own if s.cued) / n]
-            if scored:
-                vals = [v for s, v in own if self.score_headlines or not s.headline] or [0.0]
-                row += [float(np.mean(vals)), float(np.max(vals))]
-            row += [float(any(s.question for s, _ in own)), float(np.log1p(n))]
-            rows.append(row)
+        rows = [self._row(sents) for sents in self.sentences(_check_texts(X))]
         return sp.csr_matrix(np.asarray(rows, dtype=float).reshape(len(rows), -1))
+
+    def row(self, text: str) -> list[float]:
+        """The transform of one paragraph."""
+        return self._row(self.sentences([text])[0])
+
+    def _row(self, sents) -> list[float]:
+        n = len(sents)
+        own = [(s, v) for s, v in sents if s.own_voice]
+        scored = self.scorer_ is not None
+        evaluative = sum(1 for s, v in own if s.cued or (scored and v >= self.cut))
+        row = [float(evaluative >= n - evaluative), evaluative / n, 1 - len(own) / n,
+               sum(1 for s, _ in own if s.cued) / n]
+        if scored:
+            vals = [v for s, v in own if self.score_headlines or not s.headline] or [0.0]
+            row += [float(np.mean(vals)), float(np.max(vals))]
+        return row + [float(any(s.question for s, _ in own)), float(np.log1p(n))]
 
 
 class ModelScores(_TextTransformer):
@@ -423,7 +461,7 @@ def build_features(cfg: Any, codebook: Mapping[str, Sequence[str]] | None = None
         params = {k: _tuple(v) if k.endswith("_range") else v for k, v in sub.items()}
         if name in ("word", "char"):
             params.setdefault("analyzer", "word" if name == "word" else "char_wb")
-            est = TfidfVectorizer(dtype=np.float64, **params)
+            est = Tfidf(dtype=np.float64, **params)
         elif name == "hashing":
             tfidf = params.pop("tfidf", True)
             sublinear = params.pop("sublinear_tf", True)

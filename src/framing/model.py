@@ -31,6 +31,8 @@ FORMAT_VERSION = 2
 #: Versions this framing reads: 1 (framing 0.1 before the model class) and 2.
 READABLE_VERSIONS = (1, 2)
 ON_VERSION_MISMATCH = ("warn", "error", "ignore")
+#: Up to this many texts are scored one at a time by the compiled scorer.
+FAST_MAX = 8
 
 
 def _as_texts(texts: Any, allow_empty: bool = True) -> tuple[list[str], bool]:
@@ -170,8 +172,38 @@ class FramingModel:
         """The feature matrix of some texts."""
         return self.features.transform(list(texts))
 
+    def __getstate__(self):
+        # a model inside another (an auxiliary scorer) pickles without its compiled parts
+        return {k: v for k, v in self.__dict__.items() if k not in ("_fast", "_segmenter")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._segmenter = Segmenter()
+
+    def _fast_scorer(self):
+        """The compiled one-text scorer, or None where the model has parts it cannot
+        compile (:mod:`framing.fastpath`)."""
+        if not hasattr(self, "_fast"):
+            from framing.fastpath import FastScorer, Unsupported
+
+            try:
+                self._fast = FastScorer(self)
+            except Unsupported:
+                self._fast = None
+        return self._fast
+
     def scores(self, texts: Sequence[str] | None = None, X=None) -> dict[str, np.ndarray]:
-        """Per task, (n, n_labels) scores in label order, from texts or their features."""
+        """Per task, (n, n_labels) scores in label order, from texts or their features.
+
+        A few texts go through the compiled one-text scorer, which gives the same scores
+        without scikit-learn's per-call overhead.
+        """
+        if X is None and len(texts) <= FAST_MAX:
+            fast = self._fast_scorer()
+            if fast is not None:
+                rows = [fast.scores(t) for t in texts]
+                return {t.name: (np.vstack([r[t.name] for r in rows]) if rows else
+                                 np.zeros((0, len(t.labels)))) for t in self.specs}
         X = self.transform(texts) if X is None else X
         n = X.shape[0]
         out = {}
@@ -204,17 +236,23 @@ class FramingModel:
             return {t: np.zeros((0, len(self.labels[t]))) for t in self.tasks}
         return self.scores(items)
 
-    def _result(self, i: int, scores: dict[str, np.ndarray]) -> dict[str, Any]:
-        res: dict[str, Any] = {}
+    def _results(self, scores: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+        """One result per row of the scores, built a task at a time from the arrays."""
+        columns: dict[str, list] = {}
+        score_maps: dict[str, list] = {}
         for t in self.tasks:
-            d = self.decide(t, scores[t][i:i + 1])[0]
-            res[t] = ([lab for lab, v in zip(self.labels[t], d, strict=True) if v]
-                      if self.kinds[t] == "multilabel" else str(d))
-        res["scores"] = {t: {lab: round(float(v), 6) for lab, v in zip(self.labels[t],
-                                                                        scores[t][i],
-                                                                        strict=True)}
-                         for t in self.tasks}
-        return res
+            labels = self.labels[t]
+            decided = self.decide(t, scores[t])
+            if self.kinds[t] == "multilabel":
+                columns[t] = [[lab for lab, v in zip(labels, row, strict=True) if v]
+                              for row in decided.tolist()]
+            else:
+                columns[t] = [str(x) for x in decided.tolist()]
+            score_maps[t] = [dict(zip(labels, row, strict=True))
+                             for row in np.round(scores[t], 6).tolist()]
+        return [{**{t: columns[t][i] for t in self.tasks},
+                 "scores": {t: score_maps[t][i] for t in self.tasks}}
+                for i in range(len(next(iter(scores.values()))))]
 
     def _empty(self) -> dict[str, Any]:
         res: dict[str, Any] = {t: ([] if self.kinds[t] == "multilabel" else None)
@@ -258,10 +296,10 @@ class FramingModel:
             for start in range(0, len(items), batch_size):
                 chunk = items[start:start + batch_size]
                 keep = [i for i, t in enumerate(chunk) if t.strip()]
-                scores = self.scores([chunk[i] for i in keep]) if keep else {}
-                pos = {i: k for k, i in enumerate(keep)}
-                out += [self._result(pos[i], scores) if i in pos else self._empty()
-                        for i in range(len(chunk))]
+                done = iter(self._results(self.scores([chunk[i] for i in keep])) if keep
+                            else ())
+                kept = set(keep)
+                out += [next(done) if i in kept else self._empty() for i in range(len(chunk))]
                 bar(len(chunk))
         return out[0] if single else out
 

@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from framing.terms import TermIndex
+
 _ABBREV = frozenset({
     "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "brig",
     "cmdr", "gov", "sen", "rep", "pres", "st", "jr", "sr", "no", "nos", "vs", "v", "etc",
@@ -31,6 +33,7 @@ _ABBREV = frozenset({
 })
 _OPEN_Q = "“\"«"
 _CLOSE_Q = {"“": "”", "\"": "\"", "«": "»"}
+_QUOTE_MARK = re.compile("[“\"«”]")
 _BOUNDARY = re.compile(r"[.!?…]+[”\"’'»)\]]*(?=\s+[\"“‘'«(\[]?[A-Z0-9\-–•])")
 _FINAL = re.compile(r"[.!?…][”\"’')\]»]*$")
 
@@ -39,20 +42,21 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of quotations (“…”, "…", «…»); an unclosed quote runs to the end,
     a stray closing mark closes a quotation opened before the text."""
     spans, i, n = [], 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch in _OPEN_Q:
-            j = text.find(_CLOSE_Q[ch], i + 1)
-            if j < 0:
-                spans.append((i, n))
-                break
-            spans.append((i, j + 1))
-            i = j + 1
+    while True:
+        m = _QUOTE_MARK.search(text, i)
+        if m is None:
+            return spans
+        ch, p = m.group(0), m.start()
+        if ch == "”":  # a stray closing mark: the quotation began before this text
+            spans.append((0, p + 1))
+            i = p + 1
             continue
-        if ch == "”":
-            spans.append((0, i + 1))
-        i += 1
-    return spans
+        j = text.find(_CLOSE_Q[ch], p + 1)
+        if j < 0:
+            spans.append((p, n))
+            return spans
+        spans.append((p, j + 1))
+        i = j + 1
 
 
 def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
@@ -97,23 +101,6 @@ def split_sentences(text: str) -> list[str]:
         cuts.append(m.end())
     cuts.append(len(text))
     return [s for s in (text[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False)) if s]
-
-
-def term_pattern(terms: Sequence[str], flags: int = re.IGNORECASE) -> re.Pattern | None:
-    """One regex for a term list; a trailing ``*`` matches any word ending, words of a
-    phrase may be separated by spaces or hyphens; longest terms first."""
-    parts = []
-    for term in terms:
-        term = str(term).strip()
-        if not term:
-            continue
-        stem = term.endswith("*")
-        body = r"[\s\-]+".join(re.escape(w) for w in term.rstrip("*").split())
-        parts.append(r"\b" + body + (r"\w*" if stem else r"\b"))
-    if not parts:
-        return None
-    parts.sort(key=len, reverse=True)
-    return re.compile("|".join(parts), flags)
 
 
 # Grammar words the attribution check walks over or stops at (not word lists a
@@ -188,11 +175,10 @@ class Voice:
 
     def _patterns(self):
         if self._compiled is None:
-            self._compiled = (term_pattern(self.lists["reporting"]),
-                              term_pattern(self.lists["reporting_subject"]),
-                              frozenset(s.lower() for s in self.lists["sources"]),
-                              term_pattern(self.lists["evaluative"]),
-                              term_pattern(self.lists["exhorting"]))
+            # reporting, reporting_subject, evaluative, exhorting: matched in one pass
+            self._compiled = (TermIndex({k: self.lists[k] for k in self.KEYS
+                                         if k != "sources"}),
+                              frozenset(s.lower() for s in self.lists["sources"]))
         return self._compiled
 
     def _is_source(self, tok: str, sources: frozenset[str]) -> bool:
@@ -244,29 +230,28 @@ class Voice:
         """Whether a sentence credits its content to a source: mostly quotation, a
         reporting cue outside its quotes, a subject-reporting verb whose subject names a
         source, or a headline's trailing ``: Name``."""
-        strong, subject, sources, _, _ = self._patterns()
+        return self._read(sentence)[0]
+
+    def _read(self, sentence: str) -> tuple[bool, str, list]:
+        """(attributed, own-voice text, the term matches of its own voice)."""
+        index, sources = self._patterns()
         spans = quote_spans(sentence)
-        if sum(b - a for a, b in spans) >= 0.5 * len(sentence):
-            return True
         own = mask_quotes(sentence, spans)
-        if strong is not None and strong.search(own):
-            return True
-        if _HEADLINE_SOURCE.search(own.strip()):
-            return True
-        return subject is not None and any(self._source_subject(own, m.start(), sources)
-                                           for m in subject.finditer(own))
+        strong, subject, evaluative, exhorting = index.spans(own)
+        matches = [evaluative, exhorting]
+        if sum(b - a for a, b in spans) >= 0.5 * len(sentence):
+            return True, own, matches
+        if strong or _HEADLINE_SOURCE.search(own.strip()):
+            return True, own, matches
+        return any(self._source_subject(own, a, sources) for a, _ in subject), own, matches
 
     def analyse(self, paragraph: str) -> list[Sentence]:
         """The sentences of a paragraph with attribution and own-voice cue counts."""
-        _, _, _, evaluative, exhorting = self._patterns()
         out = []
         for s in split_sentences(paragraph) or [paragraph]:
-            own = mask_quotes(s)
-            out.append(Sentence(
-                s, self.attributed(s),
-                len(evaluative.findall(own)) if evaluative is not None else 0,
-                (len(exhorting.findall(own)) if exhorting is not None else 0)
-                + len(_FIRST_PERSON.findall(own)), "?" in own))
+            attributed, own, (evaluative, exhorting) = self._read(s)
+            out.append(Sentence(s, attributed, len(evaluative),
+                                len(exhorting) + len(_FIRST_PERSON.findall(own)), "?" in own))
         return out
 
     def own_voice_text(self, sentence: str) -> str:
