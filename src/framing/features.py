@@ -57,7 +57,7 @@ class Tfidf(TfidfVectorizer):
     """
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: the fitted object keeps its dict
         vocab = state.pop("vocabulary_", None)
         if vocab is not None:
             terms = list(vocab)
