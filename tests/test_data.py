@@ -121,3 +121,22 @@ def test_parquet_and_hub_style_folder(tmp_path):
         str(hub / "data" / "test.jsonl"))
     c = load_corpus(spec(hub, "hub", hub_splits={"train": "train", "test": "test"}))
     assert len(c) == 12 and list(c.split).count("test") == 4
+
+
+def test_hub_folder_whose_files_would_merge_is_refused_and_hub_files_names_them(tmp_path):
+    import datasets
+
+    hub = tmp_path / "hubdata"
+    hub.mkdir()
+    datasets.Dataset.from_list(rows(8)).to_json(str(hub / "train.jsonl"))
+    datasets.Dataset.from_list([{**r, "id": "f" + r["id"]} for r in rows(6)]).to_json(
+        str(hub / "train_full.jsonl"))
+    datasets.Dataset.from_list([{**r, "id": "t" + r["id"]} for r in rows(4)]).to_json(
+        str(hub / "test.jsonl"))
+    with pytest.raises(FramingDataError, match=r"would all be read as the train split") as e:
+        load_corpus(spec(hub, "hub", hub_splits={"train": "train", "test": "test"}))
+    assert "train.jsonl" in str(e.value) and "train_full.jsonl" in str(e.value)
+    assert "data.hub_files" in str(e.value)
+    c = load_corpus(spec(hub, "hub", hub_splits={"train": "train", "test": "test"},
+                         hub_files={"train": "train.jsonl", "test": "test.jsonl"}))
+    assert len(c) == 12 and list(c.split).count("test") == 4

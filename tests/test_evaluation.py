@@ -129,3 +129,48 @@ def test_evaluate_scores_a_model_on_another_corpus_beside_its_rules():
     assert ev.metrics["baseline/codebook/tone/accuracy"] == 1.0
     assert "baseline/majority/theme/macro_f1" in ev.metrics
     assert "tone/macro_f1/ci_low" in ev.metrics
+
+
+def test_tuned_threshold_reaches_a_rare_label_scored_low():
+    from framing.models import tune_thresholds
+
+    # three positives scored 0.010-0.030, the rest below 0.005: no grid step reaches them
+    y = np.zeros((40, 1), dtype=np.int8)
+    y[:3, 0] = 1
+    s = np.concatenate([[0.03, 0.02, 0.01], np.linspace(0, 0.005, 37)])[:, None]
+    (thr,) = tune_thresholds(y, s)
+    assert 0.005 < thr <= 0.01
+    assert ((s[:, 0] >= thr) == y[:, 0].astype(bool)).all()
+    # a label with no positive keeps the default
+    assert tune_thresholds(np.zeros((5, 1)), np.zeros((5, 1)))[0] == 0.5
+
+
+def test_crossfit_thresholds_never_see_the_fold_they_decide():
+    from framing.evaluation import cross_validate
+    from framing.models import tune_thresholds
+
+    c = corpus(36)
+    fitter = Fitter(features=FeaturesConfig(), codebook={}, thresholds="tune")
+    ev = cross_validate(c, fitter, n_boot=0, baselines=(), n_jobs=1, crossfit=True)
+    assert ev.crossfit and ev.strategy == "logo"
+    _, splits = make_splits(c)
+    y, s = c.targets["theme"], ev.predictions.scores["theme"]
+    for _, te in splits:
+        others = np.ones(len(c), dtype=bool)
+        others[te] = False
+        thr = tune_thresholds(y[others], s[others])
+        assert (ev.predictions.preds["theme"][te] == (s[te] >= thr)).all()
+    # the final model's thresholds: tuned on every out-of-fold score
+    assert ev.thresholds["theme"] == pytest.approx(tune_thresholds(y, s))
+
+
+def test_given_split_fits_once_and_keeps_that_model():
+    from framing.evaluation import cross_validate
+
+    c = corpus(30, groups=False, split=True)
+    fitter = Fitter(features=FeaturesConfig(), codebook={}, thresholds="tune")
+    ev = cross_validate(c, fitter, n_boot=0, baselines=(), n_jobs=1, crossfit=True)
+    assert ev.strategy == "split" and not ev.crossfit  # no other folds to cross-fit on
+    test = c.split == "test"
+    got = ev.model.scores([t for t, k in zip(c.texts, test, strict=True) if k])
+    assert got["theme"] == pytest.approx(ev.predictions.scores["theme"][test])

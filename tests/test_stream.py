@@ -86,7 +86,7 @@ def test_stream_errors_name_the_line(cfg_factory, tmp_path):
 
 @pytest.mark.parametrize("override, message", [
     ("model=logreg", "model.family=logreg: only sgd learns from chunks"),
-    ("features=default", "features word, style: only hashing without IDF"),
+    ("features=default", "features word: only hashing without IDF"),
     ("eval.thresholds=tune", "eval.thresholds=tune needs a second pass"),
     ("model.class_weight=balanced", "partial_fit cannot balance classes"),
 ], ids=["model family", "features with a vocabulary", "tuned thresholds", "class weights"])

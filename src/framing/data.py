@@ -198,8 +198,15 @@ def _read_table(spec: DataConfig) -> tuple[list[dict], list[int] | None, np.ndar
             dsd = datasets.load_from_disk(str(folder))
             if isinstance(dsd, datasets.Dataset):
                 dsd = datasets.DatasetDict({"train": dsd})
+        elif folder.is_dir() and spec.hub_files:
+            dsd = datasets.load_dataset(str(folder), spec.hub_config, data_files={
+                split: str(folder / name) for split, name in spec.hub_files.items()})
         else:
+            if folder.is_dir():
+                _refuse_ambiguous_folder(folder)
             dsd = datasets.load_dataset(spec.path, spec.hub_config)
+    except FramingDataError:
+        raise
     except Exception as e:
         raise FramingDataError(f"dataset {spec.path!r}: cannot be loaded "
                                f"({type(e).__name__}: {str(e).splitlines()[0][:300]}). "
@@ -214,6 +221,27 @@ def _read_table(spec: DataConfig) -> tuple[list[dict], list[int] | None, np.ndar
         rows += part
         split += [role] * len(part)
     return rows, None, np.array(split) if spec.hub_splits else None
+
+
+def _refuse_ambiguous_folder(folder: Path) -> None:
+    """A data folder whose files ``datasets`` would merge into one split (``train.jsonl``
+    and ``train_full.jsonl`` both read as train) is refused, naming the files."""
+    import re
+
+    from datasets.data_files import DataFilesDict, get_data_patterns
+
+    try:
+        splits = DataFilesDict.from_patterns(get_data_patterns(str(folder)), str(folder))
+    except Exception:  # noqa: BLE001 - no recognisable layout: datasets will say so
+        return
+    for split, files in splits.items():
+        names = sorted(Path(f).name for f in files)
+        shards = {re.sub(r"-\d{5}-of-\d{5}", "", n) for n in names}
+        if len(shards) > 1:
+            raise FramingDataError(
+                f"{folder}: the files {names} would all be read as the {split} split. Name "
+                "the file each split reads, e.g. 'data.hub_files={train: train.jsonl, test: "
+                "test.jsonl}', or move the others away.")
 
 
 def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True) -> Corpus:

@@ -92,6 +92,8 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     thresholds: dict[str, np.ndarray] = field(default_factory=dict)
+    model: FramingModel | None = None
+    crossfit: bool = False
 
     @property
     def n_records(self) -> int:
@@ -165,26 +167,41 @@ def _parallel_jobs(n_jobs: int | str | None, n_records: int, n_splits: int) -> i
 def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_splits: int = 5,
                    seed: int = 0, n_boot: int = 1000,
                    baselines: Sequence[str] = ("majority", "codebook"),
-                   n_jobs: int | str | None = "auto", max_logo_groups: int = 10) -> Evaluation:
+                   n_jobs: int | str | None = "auto", max_logo_groups: int = 10,
+                   crossfit: bool = False) -> Evaluation:
     """Out-of-fold predictions for every record and their metrics.
 
     Folds run in ``n_jobs`` processes; ``"auto"`` uses one per core (up to the number of
     folds) for corpora of at least :data:`AUTO_PARALLEL_MIN_RECORDS` records, one
     otherwise. Baselines are computed on the same folds, from each training part.
+
+    ``crossfit`` (tuned thresholds on a large corpus): the fold models tune no threshold
+    of their own (no inner cross-validation); each fold's multi-label decisions use
+    thresholds tuned on the other folds' out-of-fold scores, which never saw that fold.
+    With given train/test splits there are no other folds: the one fold's model tunes its
+    thresholds by inner cross-validation as usual, and it is the final model
+    (``Evaluation.model``), not fitted twice.
     """
     strategy, splits = make_splits(corpus, strategy, n_splits, seed, max_logo_groups)
+    crossfit = crossfit and strategy != "split"
     tasks = corpus.tasks
     pred = Predictions.empty(corpus)
     book, _ = codebook_for(tasks, fitter.codebook)
     base_preds: dict[str, dict[str, Any]] = {b: {} for b in baselines}
     t0 = time.perf_counter()
 
+    keep = strategy == "split"
+
     def run_fold(tr, te):
         notes: list[str] = []
         part = corpus.subset(tr)
-        model = fitter.fit(part.texts, part.targets, tasks, part.groups, notes=notes)
+        fixed = {t.name: np.full(len(t.labels), 0.5) for t in tasks
+                 if t.kind == "multilabel"} if crossfit else None
+        model = fitter.fit(part.texts, part.targets, tasks, part.groups, thresholds=fixed,
+                           notes=notes)
         sc = model.scores([corpus.texts[i] for i in te])
-        return sc, {t.name: model.decide(t.name, sc[t.name]) for t in tasks}, notes
+        return (sc, {t.name: model.decide(t.name, sc[t.name]) for t in tasks}, notes,
+                model if keep else None)
 
     jobs = _parallel_jobs(n_jobs, len(corpus), len(splits))
     if jobs != 1 and len(splits) > 1:
@@ -197,7 +214,7 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
         results = [run_fold(tr, te) for tr, te in splits]
     seconds = time.perf_counter() - t0
     notes: list[str] = []
-    for (tr, te), (sc, pr, fold_notes) in zip(splits, results, strict=True):
+    for (tr, te), (sc, pr, fold_notes, _) in zip(splits, results, strict=True):
         notes.extend(fold_notes)
         pred.evaluated[te] = True
         texts = [corpus.texts[i] for i in te]
@@ -212,6 +229,14 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
                 if t.name not in base_preds[b]:
                     base_preds[b][t.name] = np.empty_like(pred.preds[t.name])
                 base_preds[b][t.name][te] = bp
+    if crossfit and len(splits) > 1:
+        for t in (t for t in tasks if t.kind == "multilabel"):
+            y, s = corpus.targets[t.name], pred.scores[t.name]
+            for _, te in splits:
+                others = pred.evaluated.copy()
+                others[te] = False
+                thr = tune_thresholds(y[others], s[others])
+                pred.preds[t.name][te] = (s[te] >= thr).astype(np.int8)
     metrics, report = score(corpus, pred, base_preds, n_boot, seed)
     metrics["n_folds"] = len(splits)
     ev = pred.evaluated
@@ -220,8 +245,11 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
     uniq_notes = list(dict.fromkeys(notes))
     for msg in uniq_notes:
         log.warning(msg)
-    return Evaluation(corpus.name, strategy, len(splits), metrics, report, pred, uniq_notes,
-                      seconds, thresholds)
+    evaluation = Evaluation(corpus.name, strategy, len(splits), metrics, report, pred,
+                            uniq_notes, seconds, thresholds)
+    evaluation.model = results[0][3] if keep else None
+    evaluation.crossfit = crossfit
+    return evaluation
 
 
 def evaluate(model: FramingModel, corpus: Corpus, n_boot: int = 1000, seed: int = 0,

@@ -474,6 +474,7 @@ def build_features(cfg: Any, codebook: Mapping[str, Sequence[str]] | None = None
         elif name == "codebook":
             est = CodebookLexicon(codebook=dict(codebook or {}), **params)
         elif name == "style":
+            params.pop("tasks", None)
             est = Pipeline([("cues", StyleCues(cues=dict(cues or {}), **params)),
                             ("scale", MaxAbsScaler())])
         elif name == "voice":

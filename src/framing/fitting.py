@@ -101,6 +101,11 @@ class Fitter:
         if features.codebook.enabled and not book:
             features = replace(features, codebook=replace(features.codebook, enabled=False))
         labels = {f"{t.name}:{lab}" for t in tasks for lab in t.labels or []}
+        if features.style.enabled and not {t.name for t in tasks} & set(features.style.tasks):
+            notes.append(f"features.style describes the tone of {features.style.tasks}, no "
+                         "task of this corpus: the style cues are off (list your task in "
+                         "features.style.tasks to use them).")
+            features = replace(features, style=replace(features.style, enabled=False))
         if features.voice.enabled and features.voice.label not in labels:
             notes.append(f"features.voice marks {features.voice.label!r}, which is no label of "
                          "this corpus: the sentence tone rule is off. Set features.voice.label "
@@ -121,7 +126,8 @@ class Fitter:
             if params["family"] == "prior":
                 params["prior_columns"] = prior_columns(task, names, params["prior_family"],
                                                         notes)
-            est = build_classifier(params, task.kind, self.ovr_n_jobs).fit(X, y)
+            jobs = self.ovr_n_jobs if self.ovr_n_jobs != "auto" else None
+            est = build_classifier(params, task.kind, jobs).fit(X, y)
         for w in caught:
             msg = str(w.message)
             if "present in all training examples" in msg:
@@ -135,12 +141,18 @@ class Fitter:
     def fit(self, texts: Sequence[str], targets: Mapping[str, np.ndarray],
             tasks: Sequence[TaskSpec], groups: np.ndarray | None = None,
             thresholds: Mapping[str, np.ndarray] | None = None,
-            notes: list[str] | None = None) -> FramingModel:
+            notes: list[str] | None = None, ovr_n_jobs: int | None = None) -> FramingModel:
         """Fit features and every task's classifier; tune thresholds unless given.
 
         Returns a :class:`FramingModel` without a card (the caller adds one).
+        ``ovr_n_jobs`` overrides the fitter's parallel one-vs-rest fits.
         """
         notes = [] if notes is None else notes
+        if ovr_n_jobs is not None and ovr_n_jobs != self.ovr_n_jobs:
+            from dataclasses import replace
+
+            return replace(self, ovr_n_jobs=ovr_n_jobs).fit(texts, targets, tasks, groups,
+                                                            thresholds, notes)
         features = self.build_features(tasks, notes)
         X = features.fit_transform(list(texts))
         if sp.issparse(X):

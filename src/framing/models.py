@@ -359,19 +359,24 @@ class PriorLinear(ClassifierMixin, BaseEstimator):
         Inverse strength of the pull of the corrections toward zero.
     class_weight : {"balanced"}, dict or None, default=None
         Weight examples by their class's inverse frequency (or by the given weights).
+    free_class_weight : {"balanced"} or None, default="balanced"
+        The weighting of a class that has no prior column: plain L2 logistic regression,
+        which leaves a rare label unpredicted unless its examples weigh more.
     max_iter : int, default=1000
         L-BFGS iterations.
     """
 
     def __init__(self, prior_columns: dict | None = None, prior_weight: float = 4.0,
                  prior_intercept: float = -2.0, prior_strength: float = 1.0, C: float = 1.0,
-                 class_weight: str | None = None, max_iter: int = 1000):
+                 class_weight: str | None = None, free_class_weight: str | None = "balanced",
+                 max_iter: int = 1000):
         self.prior_columns = prior_columns
         self.prior_weight = prior_weight
         self.prior_intercept = prior_intercept
         self.prior_strength = prior_strength
         self.C = C
         self.class_weight = class_weight
+        self.free_class_weight = free_class_weight
         self.max_iter = max_iter
 
     def _fit_binary(self, X, y01, pos: list[int], neg: list[int], weights=None):
@@ -381,6 +386,8 @@ class PriorLinear(ClassifierMixin, BaseEstimator):
 
         n_features = X.shape[1]
         cols = list(pos) + list(neg)
+        if not cols:  # no rule: plain L2 logistic regression
+            return self._fit_free(X, y01, weights)
         rest = np.setdiff1d(np.arange(n_features), cols)
         P = X[:, cols].toarray() if sp.issparse(X) else np.asarray(X)[:, cols]
         Z = X[:, rest]
@@ -402,6 +409,21 @@ class PriorLinear(ClassifierMixin, BaseEstimator):
         coef[cols] = res.x[:len(cols)]
         coef[rest] = res.x[len(cols) + 1:]
         return coef, float(res.x[len(cols)]), int(res.nit)
+
+    def _fit_free(self, X, y01, weights=None):
+        """(coef, intercept, iterations) of a class without prior columns: plain L2
+        logistic regression (liblinear: fast on many sparse one-vs-rest problems)."""
+        cw = self.free_class_weight
+        if weights is None and cw and 0 < y01.sum() < len(y01):
+            weights = compute_sample_weight(cw, y01)
+        if y01.min() == y01.max():  # one class only: a constant score far on its side
+            return np.zeros(X.shape[1]), (8.0 if y01[0] else -8.0), 0
+        # liblinear's dual solver visits examples in a random order: fixed, so that the
+        # same data give the same model.
+        lr = LogisticRegression(C=self.C, max_iter=self.max_iter, solver="liblinear", dual=True,
+                                random_state=0)
+        lr.fit(X, y01, sample_weight=weights)
+        return lr.coef_[0].astype(float), float(lr.intercept_[0]), int(np.max(lr.n_iter_))
 
     def fit(self, X, y):
         """Fit on features ``X`` and labels ``y``; returns ``self``."""
@@ -468,7 +490,7 @@ class PriorOneVsRest(PriorLinear):
         cols = list(self.prior_columns or [[]] * Y.shape[1])
         params = {k: getattr(self, k) for k in ("prior_weight", "prior_intercept",
                                                 "prior_strength", "C", "class_weight",
-                                                "max_iter")}
+                                                "free_class_weight", "max_iter")}
         self.estimators_ = []
         for j in range(Y.shape[1]):
             est = PriorLinear(prior_columns={1: list(cols[j])}, **params)
@@ -525,24 +547,28 @@ def tune_thresholds(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5
                     grid: np.ndarray | None = None) -> np.ndarray:
     """Per-label thresholds that maximise F1 on (out-of-fold) scores.
 
-    Ties go to the threshold nearest ``default``; a label with no positive or no negative
-    example keeps ``default``.
+    The candidates are a grid (0.05 to 0.95) and the scores of the label's positive
+    examples — where F1's maximum lies — so that a rare label whose scores all sit low
+    still gets a threshold that reaches them. Ties go to the threshold nearest
+    ``default``; a label with no positive or no negative example keeps ``default``.
     """
-    grid = np.round(np.arange(0.05, 0.951, 0.05), 2) if grid is None else grid
+    grid = np.round(np.arange(0.05, 0.951, 0.05), 2) if grid is None else np.asarray(grid)
     y_true = np.asarray(y_true)
+    scores = np.asarray(scores, dtype=float)
     out = np.full(y_true.shape[1], default, dtype=float)
     for j in range(y_true.shape[1]):
-        y = y_true[:, j]
-        if y.min() == y.max():
+        y = y_true[:, j].astype(bool)
+        if y.all() or not y.any():
             continue
-        best, best_f = default, -1.0
-        for t in sorted(grid, key=lambda t: abs(t - default)):
-            pred = scores[:, j] >= t
-            tp = float(np.sum(pred & (y == 1)))
-            f = 2 * tp / (pred.sum() + y.sum()) if (pred.sum() + y.sum()) else 0.0
-            if f > best_f + 1e-12:
-                best, best_f = t, f
-        out[j] = best
+        s = scores[:, j]
+        cands = np.unique(np.concatenate([grid, s[y]]))
+        ranked = np.sort(s)
+        positives = np.sort(s[y])
+        predicted = len(s) - np.searchsorted(ranked, cands, side="left")
+        hits = len(positives) - np.searchsorted(positives, cands, side="left")
+        f1 = 2 * hits / (predicted + len(positives))
+        best = np.flatnonzero(f1 >= f1.max() - 1e-12)
+        out[j] = cands[best[np.argmin(np.abs(cands[best] - default))]]
     return out
 
 

@@ -98,6 +98,7 @@ class DataConfig:
     split_column: str | None = None
     hub_config: str | None = None
     hub_splits: dict[str, str] | None = None
+    hub_files: dict[str, str] | None = None
     tasks: list[TaskConfig] = field(default_factory=lambda: [TaskConfig()])
 
     def __post_init__(self):
@@ -181,10 +182,12 @@ class CodebookFeatures:
 
 @dataclass
 class StyleFeatures:
-    """Tone cues (the ``cues`` group) as rates per token, scaled to [0, 1]."""
+    """Tone cues (the ``cues`` group) as rates per token, scaled to [0, 1]; used when the
+    corpus has one of ``tasks``."""
 
     enabled: bool = True
     weight: float = 1.0
+    tasks: list[str] = field(default_factory=lambda: ["tone"])
     quotes: bool = True
     numbers: bool = True
     dates: bool = True
@@ -291,14 +294,16 @@ class ModelConfig:
     prior_weight: float = 4.0
     prior_intercept: float = -2.0
     prior_strength: float = 1.0
+    free_class_weight: str | None = "balanced"
     random_state: int | None = None
     per_task: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.C <= 0:
             _fail("model.C", f"{self.C} must be positive.")
-        if self.class_weight not in (None, "balanced"):
-            _fail("model.class_weight", f"{self.class_weight!r}: use balanced or null.")
+        for key in ("class_weight", "free_class_weight"):
+            if getattr(self, key) not in (None, "balanced"):
+                _fail(f"model.{key}", f"{getattr(self, key)!r}: use balanced or null.")
         if self.prior_strength < 0:
             _fail("model.prior_strength", f"{self.prior_strength} must be >= 0.")
         if self.family == Family.ensemble and not self.members:
@@ -335,8 +340,9 @@ class EvalConfig:
     thresholds: Thresholds = Thresholds.tune
     inner_splits: int = 3
     baselines: list[str] = field(default_factory=lambda: list(BASELINES))
+    inner_max_records: int = 5000
     n_jobs: Any = "auto"
-    ovr_n_jobs: int | None = None
+    ovr_n_jobs: Any = None
     optimize: str | None = None
 
     def __post_init__(self):
@@ -350,8 +356,11 @@ class EvalConfig:
         if self.n_jobs != "auto" and (isinstance(self.n_jobs, bool) or not isinstance(
                 self.n_jobs, int) or self.n_jobs == 0 or self.n_jobs < -1):
             _fail("eval.n_jobs", f"{self.n_jobs!r}: give auto, -1 or a positive number.")
-        if self.ovr_n_jobs is not None and (self.ovr_n_jobs == 0 or self.ovr_n_jobs < -1):
-            _fail("eval.ovr_n_jobs", f"{self.ovr_n_jobs}: give null, -1 or a positive number.")
+        if self.ovr_n_jobs not in (None, "auto") and (
+                isinstance(self.ovr_n_jobs, bool) or not isinstance(self.ovr_n_jobs, int)
+                or self.ovr_n_jobs == 0 or self.ovr_n_jobs < -1):
+            _fail("eval.ovr_n_jobs", f"{self.ovr_n_jobs!r}: give null, auto, -1 or a positive "
+                  "number.")
 
 
 # -- the rest ----------------------------------------------------------------------------

@@ -96,6 +96,18 @@ class Trainer:
         self.cfg: TrainConfig = settings(cfg)
         self.fitter = Fitter.from_config(self.cfg)
 
+    def _final_jobs(self, corpus: Corpus) -> int | None:
+        """Parallel one-vs-rest fits for the final model: ``eval.ovr_n_jobs``, or on
+        ``auto`` one per core where it pays (many labels, many records)."""
+        jobs = self.cfg.eval.ovr_n_jobs
+        if jobs != "auto":
+            return jobs
+        labels = max((len(t.labels) for t in corpus.tasks if t.kind == "multilabel"),
+                     default=0)
+        import os
+
+        return (os.cpu_count() or 1) if labels >= 8 and len(corpus) >= 2000 else None
+
     def load_data(self) -> tuple[Corpus, Corpus | None]:
         """The training corpus and the other corpus to score (``test``), validated."""
         corpus = load_corpus(self.cfg.data)
@@ -115,19 +127,24 @@ class Trainer:
         log.info("corpus %s: %d records, tasks %s", corpus.name, len(corpus),
                  [t.name for t in corpus.tasks])
         t0 = time.perf_counter()
+        # Tuned thresholds on a large corpus: no inner cross-validation per fold (it costs
+        # several fits per label), thresholds cross-fitted on out-of-fold scores instead.
+        crossfit = ev.thresholds == "tune" and len(corpus) > ev.inner_max_records
         evaluation = cross_validate(corpus, self.fitter, ev.strategy, ev.n_splits, cfg.seed,
-                                    ev.n_boot, ev.baselines, ev.n_jobs, ev.max_logo_groups)
+                                    ev.n_boot, ev.baselines, ev.n_jobs, ev.max_logo_groups,
+                                    crossfit)
         eval_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
-        if evaluation.strategy == "split":
-            final, thresholds = corpus.subset(np.flatnonzero(corpus.split == "train")), None
-        elif ev.thresholds == "tune":  # the out-of-fold scores tune the final thresholds
-            final, thresholds = corpus, evaluation.thresholds
-        else:
-            final, thresholds = corpus, None
         notes = list(evaluation.notes)
-        model = self.fitter.fit(final.texts, final.targets, corpus.tasks, final.groups,
-                                thresholds=thresholds, notes=notes)
+        final = corpus
+        if evaluation.model is not None:  # given splits: the fold's model is the final one
+            final = corpus.subset(np.flatnonzero(corpus.split == "train"))
+            model = evaluation.model
+        else:
+            thresholds = evaluation.thresholds if ev.thresholds == "tune" else None
+            model = self.fitter.fit(final.texts, final.targets, corpus.tasks, final.groups,
+                                    thresholds=thresholds, notes=notes,
+                                    ovr_n_jobs=self._final_jobs(corpus))
         fit_seconds = time.perf_counter() - t0
         metrics = {**evaluation.metrics, "time/eval_seconds": eval_seconds,
                    "time/fit_seconds": fit_seconds}
@@ -141,6 +158,11 @@ class Trainer:
         notes = list(dict.fromkeys(notes + corpus.warnings))
         info = {"strategy": evaluation.strategy, "n_folds": evaluation.n_folds,
                 "metrics": metrics, "notes": notes}
+        if evaluation.crossfit:
+            notes.append(f"{len(corpus)} records > eval.inner_max_records "
+                         f"({ev.inner_max_records}): thresholds tuned on out-of-fold scores "
+                         "(cross-fitted in evaluation), not by inner cross-validation.")
+            info["notes"] = notes
         if tested is not None:
             info["test"] = {"name": test.name, "source": str(test.source),
                             "n_records": len(test), "digest": test.digest()}
