@@ -4,16 +4,19 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+STAMP  = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+comma  := ,
 PIP_VERSION := 26.3
 ARGS   ?=
+# Optional parts installed with the package (pyproject.toml); .ci/run adds spark.
+EXTRAS ?= train,dev,scale,cluster
 
 .PHONY: train test test-fast lint bench experiments resources ui clean constraints
 
 $(STAMP): pyproject.toml constraints.txt build-constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --build-constraint build-constraints.txt -e '.[train,dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --build-constraint build-constraints.txt -e '.[$(EXTRAS)]'
 	@touch $(STAMP)
 
 train: $(STAMP)
@@ -48,7 +51,7 @@ constraints:
 	rm -rf /tmp/framing-constraints-venv
 	$(PYTHON) -m venv /tmp/framing-constraints-venv
 	/tmp/framing-constraints-venv/bin/pip install --quiet "pip==$(PIP_VERSION)"
-	/tmp/framing-constraints-venv/bin/pip install --quiet -e '.[train,dev,optuna,bench]'
+	/tmp/framing-constraints-venv/bin/pip install --quiet -e '.[train,dev,scale,cluster,spark,optuna,bench]'
 	( sed -n '1,2p' constraints.txt; /tmp/framing-constraints-venv/bin/pip freeze --all --exclude-editable | grep -v '^framing' | grep -v '^pip==' ) > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 

@@ -11,7 +11,7 @@ import framing
 from framing.errors import TrackingError
 from framing.train import train
 
-from conftest import run_cli
+from conftest import SEEDS, run_cli
 
 
 def runs_of(db):
@@ -55,13 +55,16 @@ def test_run_has_artifacts(tracked_run):
     tmp, cfg, client, run = tracked_run
     top = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"config.yaml", "codebook.yaml", "cues.yaml", "report.csv", "report.json",
-            "oof_predictions.jsonl", "top_features.json", "MODEL_CARD.md", "plots",
-            "predictor"} <= top
+            "oof_predictions.jsonl", "top_features.json", "MODEL_CARD.md", "plots"} <= top
+    assert "predictor" not in top  # the model file is stored once, in the MLflow model
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/confusion_theme.png", "plots/f1_tone.png",
             "plots/reliability_theme.png"} <= plots
-    pred = {a.path for a in client.list_artifacts(run.info.run_id, "predictor")}
-    assert "predictor/framing.joblib" in pred and "predictor/framing.joblib.sha256" in pred
+    logged, = mlflow.search_logged_models(experiment_ids=[run.info.experiment_id],
+                                          output_format="list")
+    stored = {a.path for a in
+              client.list_logged_model_artifacts(logged.model_id, "data/bundle")}
+    assert {"data/bundle/framing.joblib", "data/bundle/framing.joblib.sha256"} <= stored
     local = client.download_artifacts(run.info.run_id, "oof_predictions.jsonl", str(tmp))
     rows = [json.loads(x) for x in Path(local).read_text().splitlines()]
     assert len(rows) == 55 and {"theme_true", "theme_pred", "tone_scores"} <= set(rows[0])
@@ -102,24 +105,122 @@ def test_unreachable_server_fails_fast_before_training(cfg_factory):
     assert not Path(cfg.output.model_path).exists()
 
 
-@pytest.mark.slow
-def test_parallel_sweep_gives_a_parent_with_every_child(tmp_path):
+def sweep(tmp_path, *overrides):
+    """Run a sweep into one store; (output, its sweep parent runs, its child runs)."""
     db = tmp_path / "mlflow.db"
     code, out, err = run_cli(
-        "framing-train", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-        "model.C=0.1,1,10,100", "eval.n_boot=20", f"tracking.uri=sqlite:///{db}",
+        "framing-train", "-m", *overrides, "eval.n_boot=20", f"tracking.uri=sqlite:///{db}",
         f"tracking.artifact_location={tmp_path / 'art'}", f"hydra.sweep.dir={tmp_path / 'sw'}",
         f"output.model_path={tmp_path / 'm.joblib'}")
     assert code == 0, err[-3000:]
-    client, runs = runs_of(db)
+    _, runs = runs_of(db)
     parents = [r for r in runs if r.data.tags.get("framing.role") == "sweep"]
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    return out + err, parents, children
+
+
+@pytest.mark.slow
+def test_parallel_sweep_gives_a_parent_with_every_child(tmp_path):
+    _, parents, children = sweep(tmp_path, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                                 "model.C=0.1,1,10,100")
     assert len(parents) == 1 and len(children) == 4
     assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parents[0].info.run_id}
     assert sorted(float(r.data.params["model.C"]) for r in children) == [0.1, 1, 10, 100]
     assert all(r.info.status == "FINISHED" and "theme/macro_f1" in r.data.metrics
                for r in children)
     assert sorted(r.info.run_name for r in children)[0].startswith("default model.C=")
+
+
+@pytest.mark.slow
+def test_submitit_sweep_logs_every_job_to_one_store(tmp_path):
+    """hydra/launcher=submitit_local runs each job as its own submitted process (as
+    submitit_slurm does on a cluster); every job logs to the one store given."""
+    import importlib.util
+
+    if importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is None:
+        pytest.skip("the cluster extra (hydra-submitit-launcher) is not installed: "
+                    "pip install 'framing[cluster]'")
+    output, parents, children = sweep(tmp_path, "hydra/launcher=submitit_local",
+                                      "hydra.launcher.timeout_min=20", "model.C=0.1,1")
+    assert "Submitit 'local' sweep output dir" in output
+    assert list((tmp_path / "sw" / ".submitit").glob("*/*_result.pkl"))  # submitted jobs
+    assert len(parents) == 1 and len(children) == 2
+    assert sorted(float(r.data.params["model.C"]) for r in children) == [0.1, 1]
+    assert "sweep results, best first" in output
+    assert parents[0].data.tags["framing.best_run_id"] in {r.info.run_id for r in children}
+    assert "best_objective" in parents[0].data.metrics
+
+
+def _java_major() -> int | None:
+    """The major version of the Java runtime on PATH, or None."""
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("java") is None:
+        return None
+    r = subprocess.run(["java", "-version"], capture_output=True, text=True)
+    m = re.search(r'version "(?:1\.)?(\d+)', r.stderr + r.stdout)
+    return int(m.group(1)) if m else None
+
+
+SPARK_SCRIPT = """
+import json, sys
+import mlflow
+from pyspark.sql import SparkSession
+
+mlflow.set_tracking_uri(sys.argv[1])
+spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+         .getOrCreate())
+df = spark.read.json(sys.argv[3])
+label = mlflow.pyfunc.spark_udf(spark, sys.argv[2], env_manager="local")
+out = df.withColumn("framing", label("text")).select("id", "framing.*")
+print(json.dumps({"schema": out.schema.jsonValue(),
+                  "rows": [r.asDict() for r in out.orderBy("id").collect()]}))
+spark.stop()
+"""
+
+
+@pytest.mark.slow
+def test_spark_udf_labels_a_dataframe_as_the_model_does(tracked_run):
+    """mlflow.pyfunc.spark_udf on the logged model, Spark in local mode: one struct column
+    of labels and per-label scores, equal to the model's own predictions."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed (the spark extra: pip install 'framing[spark]')")
+    java = _java_major()
+    if java is None or java < 17:
+        pytest.skip(f"Spark 4 needs a Java 17+ runtime; found {java or 'none'} on PATH")
+    tmp, cfg, client, run = tracked_run
+    logged, = mlflow.search_logged_models(experiment_ids=[run.info.experiment_id],
+                                          output_format="list")
+    rows = [json.loads(x) for x in (SEEDS / "paragraphs.jsonl").read_text().splitlines()][:12]
+    src = tmp / "spark_in.jsonl"
+    src.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n"
+                           for r in rows))
+    r = subprocess.run([sys.executable, "-c", SPARK_SCRIPT, cfg.tracking.uri,
+                        logged.model_uri, str(src)], capture_output=True, text=True,
+                       timeout=600, env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    fields = {f["name"]: f["type"] for f in got["schema"]["fields"]}
+    assert fields["theme"] == {"type": "array", "elementType": "string", "containsNull": True}
+    assert fields["tone"] == "string" and fields["theme/gaza"] == "double"
+    assert fields["tone/promotional"] == "double"
+    model = framing.load(cfg.output.model_path)
+    by_id = {x["id"]: x for x in got["rows"]}
+    assert sorted(by_id) == sorted(x["id"] for x in rows)
+    for x, want in zip(rows, model.predict([x["text"] for x in rows]), strict=True):
+        have = by_id[x["id"]]
+        assert have["theme"] == want["theme"] and have["tone"] == want["tone"]
+        for label, score in want["scores"]["theme"].items():
+            assert have[f"theme/{label}"] == pytest.approx(score, abs=1e-9)
+        assert have["tone/promotional"] == pytest.approx(
+            want["scores"]["tone"]["promotional"], abs=1e-9)
 
 
 def test_ui_command_binds_loopback_by_default(monkeypatch, capsys):

@@ -213,6 +213,8 @@ def cmd_segment(args) -> int:
 def cmd_predict(args) -> int:
     import framing
 
+    if args.engine == "dask":
+        return _predict_dask(args)
     sources = args.files or ["-"]
     _check_output(args.output, sources)
     model = framing.load(args.model)
@@ -244,6 +246,23 @@ def cmd_predict(args) -> int:
 
     n = _write_lines(records(), args.output)
     progress.close(n)
+    return 0
+
+
+def _predict_dask(args) -> int:
+    """``--engine dask``: shards in, a folder of labelled Parquet shards out."""
+    from framing.scale import predict_shards
+
+    if not args.files or args.output in (None, "-") or args.article:
+        raise FramingDataError("--engine dask labels shards (Parquet or JSON lines, paths or "
+                               "patterns) into a folder: give the shards and -o FOLDER.")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise FramingDataError(f"{out}: -o must be a folder with --engine dask.")
+    done = predict_shards(args.model, args.files, out, args.scheduler, args.workers,
+                          args.text_column, args.id_column or "id")
+    print(f"{sum(n for _, n in done)} paragraphs from {len(done)} shards written to {out}",
+          file=sys.stderr)
     return 0
 
 
@@ -576,6 +595,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="paragraphs per batch: input is read and output written a batch at a "
                    "time, so files larger than memory stream through")
     s.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    s.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="dask: label Parquet/JSON-lines shards on a Dask cluster into a "
+                   "folder of Parquet shards (-o FOLDER)")
+    s.add_argument("--scheduler", help="with --engine dask: a running scheduler's address "
+                   "(default: a local cluster)")
+    s.add_argument("--workers", type=_positive, default=2,
+                   help="with --engine dask: workers of the local cluster (default 2)")
     s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("explain", help="show the features behind a prediction")

@@ -71,9 +71,14 @@ def log_pyfunc(bundle_path: str | Path, example_texts: list[str], name: str = "m
         data.mkdir()
         shutil.copy2(bundle_path, data / Path(bundle_path).name)
         shutil.copy2(sha_path(bundle_path), data / sha_path(bundle_path).name)
+        card = Path(bundle_path).with_name(f"{Path(bundle_path).stem}.card.md")
+        if card.is_file():
+            shutil.copy2(card, data / card.name)
+        code = Path(tmp) / "framing"  # the package's code, without compiled caches
+        shutil.copytree(package, code, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         return mlflow.pyfunc.log_model(
             name=name, registered_model_name=registered_model_name,
             loader_module="framing.mlflow_model", data_path=str(data),
-            code_paths=[str(package)], signature=signature, input_example=example,
+            code_paths=[str(code)], signature=signature, input_example=example,
             pip_requirements=[f"{lib}=={versions[lib]}" for lib in
                               ("scikit-learn", "numpy", "scipy", "joblib")] + ["pandas"])

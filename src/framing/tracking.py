@@ -364,13 +364,13 @@ class RunLogger:
         return None
 
     def _log_model(self, model_path: Path, examples: list[str]) -> str | None:
-        """The model file as an artifact, and as an MLflow model; the latter's id."""
+        """The model file, once: inside the MLflow model (its id is returned), or as a
+        ``predictor/`` artifact when no MLflow model is logged."""
         mlflow = self.mlflow
-        mlflow.log_artifact(str(model_path), artifact_path="predictor")
-        for extra in (sha_path(model_path), card_path(model_path)):
-            if extra.is_file():
-                mlflow.log_artifact(str(extra), artifact_path="predictor")
         if not self.tracker.log_model:
+            for extra in (model_path, sha_path(model_path), card_path(model_path)):
+                if extra.is_file():
+                    mlflow.log_artifact(str(extra), artifact_path="predictor")
             return None
         from framing.mlflow_model import log_pyfunc
 
