@@ -1,15 +1,34 @@
+import importlib.util
+import shutil
+
 import pytest
 
 from conftest import run_cli
 
 
 @pytest.mark.slow
-def test_bench_prints_predictor_and_scale_tables(trained, tmp_path):
+def test_bench_prints_every_table(trained, tmp_path):
     report = tmp_path / "bench.md"
+    dask = importlib.util.find_spec("distributed") is not None
     code, out, err = run_cli("python", "-m", "framing.bench", "--corpora", "", "--sizes",
-                             "1000,3000", "--model", trained[0], "--output", report)
+                             "1000,3000", "--model", trained[0], "--multilabel", "600x8",
+                             "--dask", "4000x2", "--dask-workers", "2", "--no-fasttext",
+                             "--output", report)
     assert code == 0, err[-2000:]
-    assert "latency median (ms)" in out and "| 1,000 |" in out and "| 3,000 |" in out
+    assert "| framing (default model, both tasks) |" in out and "vs scikit-learn" in out
+    assert "`import framing` + `framing.load`" in out
+    assert "| 1,000 |" in out and "| 3,000 |" in out
     assert "training time grows as n^" in out and "prediction time grows as n^" in out
+    assert "| trainer (600 documents, 8 labels) | macro-F1 | seconds | peak MB |" in out
+    assert "one-vs-rest LinearSVC (balanced)" in out and "5-fold `cross_val_predict`" in out
+    assert "framing's 5-fold run took" in out
     text = report.read_text()
     assert text.startswith("Run ") and "## Scale (streaming path, generated corpora)" in text
+    assert "## Many labels (generated corpus)" in text
+    if dask:
+        assert "| Dask, local cluster of 2 workers |" in text
+        assert "| one process (`framing predict`, JSON lines) |" in text
+        if importlib.util.find_spec("pyspark") is not None and shutil.which("java"):
+            assert "| Spark local mode (2 cores), `mlflow.pyfunc.spark_udf` |" in text
+    else:
+        assert "Scale out (Dask) skipped" in out

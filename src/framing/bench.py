@@ -7,6 +7,11 @@
 2. The predictor: import time, load time, single-paragraph latency, batch throughput.
 3. Scale: the streaming path on generated corpora (10k, 100k, 1M paragraphs by
    default), wall time and peak memory of training and of prediction, and their growth.
+4. Many labels: a generated long-tail corpus (10,000 documents, 90 labels by default)
+   trained by ``framing-train`` beside scikit-learn's one-vs-rest LinearSVC.
+5. Scale out: 1M generated paragraphs in Parquet shards labelled in one process, with
+   ``framing predict --engine dask`` on local clusters of 1 and 2 workers, and with
+   ``mlflow.pyfunc.spark_udf`` in Spark local mode (when pyspark and Java are there).
 
 Figures are printed, never asserted: machines are shared and noisy.
 """
@@ -15,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -243,6 +250,99 @@ def generate(path: Path, n: int, seed: int = 0) -> Path:
     return path
 
 
+def generate_multilabel(path: Path, n_docs: int = 10000, n_labels: int = 90, seed: int = 0,
+                        test_share: float = 0.2) -> Path:
+    """A newswire-like multi-label corpus as JSON lines: a long tail of label frequencies
+    (the rarest labels have a handful of documents), 1-3 labels a document, each label
+    signalled by a few of its own words among background words, a train/test split."""
+    rng = np.random.default_rng(seed)
+    vocab = np.array([f"w{i}" for i in range(30000)])
+    cues = [vocab[100 + 25 * j: 100 + 25 * (j + 1)] for j in range(n_labels)]
+    freq = 1.0 / np.arange(1, n_labels + 1) ** 1.2
+    freq /= freq.sum()
+    labels = [f"l{j:02d}" for j in range(n_labels)]
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n_docs):
+            k = int(rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1]))
+            mine = sorted(set(rng.choice(n_labels, size=k, p=freq).tolist()))
+            words = list(rng.choice(vocab[3000:], 40))
+            for j in mine:
+                words += list(rng.choice(cues[j], 5))
+            noise = int(rng.integers(n_labels))  # a stray cue of another label
+            words.append(str(rng.choice(cues[noise])))
+            rng.shuffle(words)
+            f.write(json.dumps({"id": f"d{i}", "text": " ".join(words),
+                                "topics": [labels[j] for j in mine],
+                                "part": "test" if rng.random() < test_share else "train"})
+                    + "\n")
+    return path
+
+
+_MULTI_TRAIN = """
+import json, sys
+from framing.config import compose
+from framing.trainer import Trainer
+trainer = Trainer(compose(json.loads(sys.argv[1])))
+corpus, _ = trainer.load_data()
+_, report = trainer.fit(corpus)
+m, ev = report.metrics, report.evaluation
+print(json.dumps({"macro": m["topics/macro_f1"], "micro": m["topics/micro_f1"],
+                  "strategy": ev.strategy, "folds": ev.n_folds}))
+"""
+
+
+def framing_multilabel(path: Path, n_labels: int, overrides: list[str] = (),
+                       split: bool = True) -> dict:
+    """framing's default trainer on a generated many-label corpus, in a fresh process:
+    macro- and micro-F1 (on the given test split, or out of fold without it), wall
+    seconds from start to exit, peak memory of all its processes."""
+    labels = [f"l{j:02d}" for j in range(n_labels)]
+    task = f"{{name: topics, kind: multilabel, labels: [{', '.join(labels)}]}}"
+    cfg = ["data=jsonl", f"data.path={path}", f"data.split_column={'part' if split else 'null'}",
+           f"data.tasks=[{task}]", "tracking=off", "eval.n_boot=0", *overrides]
+    r, wall, peak, _, _ = run_measured([sys.executable, "-c", _MULTI_TRAIN, json.dumps(cfg)])
+    if r.returncode:
+        raise RuntimeError(f"framing on {path} failed: {r.stderr[-2000:]}")
+    return {**json.loads(r.stdout.strip().splitlines()[-1]), "s": wall, "peak_mb": peak}
+
+
+def multilabel_row(path: Path, n_labels: int, overrides: list[str] = ()) -> dict:
+    """framing's macro-F1 and time on a generated many-label corpus (its given test
+    split), beside scikit-learn's TF-IDF + one-vs-rest LinearSVC (balanced) on the same
+    split and its 5-fold cross-validation on the training part, written directly."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MultiLabelBinarizer
+    from sklearn.svm import LinearSVC
+
+    fr = framing_multilabel(path, n_labels, overrides)
+    labels = [f"l{j:02d}" for j in range(n_labels)]
+    rows = _rows(path)
+    mlb = MultiLabelBinarizer(classes=labels)
+    y = mlb.fit_transform([r["topics"] for r in rows])
+    train = np.array([r["part"] == "train" for r in rows])
+    texts = np.array([r["text"] for r in rows], dtype=object)
+
+    def svc():
+        return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                             OneVsRestClassifier(LinearSVC(class_weight="balanced")))
+    t0 = time.perf_counter()
+    sk = svc().fit(texts[train], y[train])
+    sk_f1 = f1_score(y[~train], sk.predict(texts[~train]), average="macro", zero_division=0)
+    split_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    oof = cross_val_predict(svc(), texts[train], y[train], cv=5)
+    cv_s = time.perf_counter() - t0
+    return {"framing_macro_f1": fr["macro"], "framing_micro_f1": fr["micro"],
+            "framing_s": fr["s"], "framing_peak_mb": fr["peak_mb"],
+            "sklearn_macro_f1": float(sk_f1), "sklearn_split_s": split_s,
+            "sklearn_cv5_s": cv_s, "sklearn_cv5_macro_f1": float(
+                f1_score(y[train], oof, average="macro", zero_division=0))}
+
+
 # Peak memory is read from /proc/self/status (VmHWM): unlike ru_maxrss it starts afresh
 # in the new process instead of carrying over the parent's peak.
 _PEAK = """
@@ -252,6 +352,58 @@ def peak_mb():
             return int(line.split()[1]) / 1024
     return float("nan")
 """
+
+
+
+def _tree_rss_mb(root: int) -> tuple[float, float, float]:
+    """Resident MB now of process ``root`` and all its descendants together, of ``root``
+    itself, and of the largest descendant."""
+    parent, rss = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:  # gone meanwhile
+            continue
+        parent[int(d)] = int(fields.get("PPid", "0").strip() or 0)
+        rss[int(d)] = int(fields.get("VmRSS", "0 kB").split()[0] or 0) / 1024
+    tree, grew = {root}, True
+    while grew:
+        new = {p for p, pp in parent.items() if pp in tree} - tree
+        tree |= new
+        grew = bool(new)
+    others = [rss.get(p, 0.0) for p in tree - {root}]
+    return sum(others) + rss.get(root, 0.0), rss.get(root, 0.0), max(others, default=0.0)
+
+
+def run_measured(cmd: list[str], env: dict | None = None, every: float = 0.1
+                 ) -> tuple[subprocess.CompletedProcess, float, float, float, float]:
+    """Run a command; (its result, wall seconds, peak MB of all its processes together,
+    of the command's own process, of its largest child), resident memory sampled every
+    ``every`` s over the process and everything it starts (workers, a JVM, daemons)."""
+    import threading
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    peaks = [0.0, 0.0, 0.0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peaks[:] = map(max, peaks, _tree_rss_mb(proc.pid))
+            done.wait(every)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), wall, *peaks
+
 
 _STREAM_TRAIN = _PEAK + """
 import sys, time
@@ -307,6 +459,130 @@ def scale_table(sizes, workdir: Path) -> list[str]:
     return out
 
 
+_DASK_PREDICT = _PEAK + """
+import sys, time
+from framing.cli import main
+t = time.perf_counter()
+args = ["predict", sys.argv[1], *sys.argv[3:], "-o", sys.argv[2]]
+code = main(args)
+print(time.perf_counter() - t, peak_mb())
+"""
+
+
+_SPARK_PREDICT = _PEAK + """
+import os, sys, time
+import mlflow
+os.environ["PYSPARK_PYTHON"] = sys.executable
+mlflow.set_tracking_uri("sqlite:///" + sys.argv[2] + "/mlflow.db")
+t = time.perf_counter()
+from pyspark.sql import SparkSession
+spark = (SparkSession.builder.master("local[" + sys.argv[4] + "]")
+         .config("spark.ui.enabled", "false").config("spark.driver.memory", "2g")
+         .getOrCreate())
+label = mlflow.pyfunc.spark_udf(spark, sys.argv[1], env_manager="local")
+df = spark.read.parquet(sys.argv[3])
+df.withColumn("framing", label("text")).select("id", "framing.*").write.parquet(
+    sys.argv[2] + "/spark_out")
+spark.stop()
+print(time.perf_counter() - t, peak_mb())
+"""
+
+
+def _log_model(model: Path, workdir: Path) -> str:
+    """Log a model file to an MLflow store in ``workdir``; its model URI."""
+    import mlflow
+
+    from framing.mlflow_model import log_pyfunc
+
+    mlflow.set_tracking_uri(f"sqlite:///{workdir}/mlflow.db")
+    exp = mlflow.create_experiment("bench", artifact_location=(workdir / "art").as_uri())
+    with mlflow.start_run(experiment_id=exp):
+        return log_pyfunc(str(model), ["An example paragraph."]).model_uri
+
+
+def dask_table(n: int, n_shards: int, workers: list[int], workdir: Path) -> list[str]:
+    """Markdown rows: labelling n generated paragraphs in Parquet shards with the
+    streaming model, in one process (``framing predict`` on the JSON lines) and with
+    ``--engine dask`` on a local cluster of each number of workers."""
+    import pandas as pd
+
+    data = generate(workdir / f"gen_{n}.jsonl", n)
+    model = workdir / "stream.joblib"
+    subprocess.run([sys.executable, "-c", _STREAM_TRAIN, str(data), str(model)],
+                   capture_output=True, text=True, check=True)
+    frame = pd.read_json(data, lines=True, dtype=False)[["id", "text"]]
+    (workdir / "shards").mkdir(exist_ok=True)
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), n_shards)):
+        frame.iloc[part].to_parquet(workdir / "shards" / f"part{i:03d}.parquet", index=False)
+    del frame
+    out = [f"| engine ({n:,} paragraphs, {n_shards} Parquet shards) | seconds | "
+           "paragraphs/s | peak MB, all processes | the command's process | largest other "
+           "process |", "| --- | --- | --- | --- | --- | --- |"]
+
+    def row(name, cmd, env=None):
+        r, wall, total, own, other = run_measured(cmd, env)
+        if r.returncode:
+            return r
+        out.append(f"| {name} | {wall:.1f} | {n / wall:,.0f} | {total:,.0f} | {own:,.0f} | "
+                   f"{other:,.0f} |" if other else
+                   f"| {name} | {wall:.1f} | {n / wall:,.0f} | {total:,.0f} | {own:,.0f} | – |")
+        print(out[-1], flush=True)
+        return r
+
+    row("one process (`framing predict`, JSON lines)",
+        [sys.executable, "-c", _STREAM_PREDICT, str(model), str(data),
+         str(workdir / "one.jsonl")])
+    for w in workers:
+        row(f"Dask, local cluster of {w} worker{'s' if w > 1 else ''}",
+            [sys.executable, "-c", _DASK_PREDICT, str(model), str(workdir / f"out{w}"),
+             str(workdir / "shards" / "*.parquet"), "--engine", "dask", "--workers", str(w)])
+    if importlib.util.find_spec("pyspark") is not None and shutil.which("java"):
+        uri = _log_model(model, workdir)  # once, as a user's training run would have
+        for w in workers:
+            r = row(f"Spark local mode ({w} core{'s' if w > 1 else ''}), "
+                    "`mlflow.pyfunc.spark_udf`",
+                    [sys.executable, "-c", _SPARK_PREDICT, uri, str(workdir),
+                     str(workdir / "shards"), str(w)],
+                    {**os.environ, "PYSPARK_PYTHON": sys.executable})
+            if r.returncode:
+                print(f"Spark row skipped: {r.stderr.strip().splitlines()[-1:]}", flush=True)
+                break
+            shutil.rmtree(workdir / "spark_out", ignore_errors=True)
+    out += ["", "Seconds run from process start to exit (imports, starting the cluster or "
+            "the JVM, reading the model, writing the results); memory is resident memory "
+            "sampled every 0.1 s over the command's process and every process it starts "
+            "(Dask workers; Spark's JVM and Python workers)."]
+    return out
+
+
+def multilabel_table(n_docs: int, n_labels: int, workdir: Path) -> list[str]:
+    """Markdown rows: the many-label training comparison (:func:`multilabel_row`), and
+    framing's 5-fold cross-validation of the training part beside scikit-learn's."""
+    path = generate_multilabel(workdir / "multilabel.jsonl", n_docs, n_labels)
+    r = multilabel_row(path, n_labels)
+    train_part = workdir / "multilabel_train.jsonl"
+    train_part.write_text("".join(json.dumps(x) + "\n" for x in _rows(path)
+                                  if x["part"] == "train"), encoding="utf-8")
+    cv = framing_multilabel(train_part, n_labels, split=False)
+    n_train = len(_rows(train_part))
+    return [f"| trainer ({n_docs:,} documents, {n_labels} labels) | macro-F1 | seconds | "
+            "peak MB |", "| --- | --- | --- | --- |",
+            f"| framing, default config, given split: fit on train, score test | "
+            f"{r['framing_macro_f1']:.4f} (test) | {r['framing_s']:.1f} | "
+            f"{r['framing_peak_mb']:.0f} |",
+            f"| scikit-learn TF-IDF + one-vs-rest LinearSVC (balanced), the same split | "
+            f"{r['sklearn_macro_f1']:.4f} (test) | {r['sklearn_split_s']:.1f} | |",
+            f"| framing, default config, 5-fold cross-validation of the {n_train:,} training "
+            f"documents ({cv['strategy']}), thresholds, final fit | {cv['macro']:.4f} "
+            f"(out of fold) | {cv['s']:.1f} | {cv['peak_mb']:.0f} |",
+            f"| scikit-learn, the same pipeline, 5-fold `cross_val_predict` | "
+            f"{r['sklearn_cv5_macro_f1']:.4f} (out of fold) | {r['sklearn_cv5_s']:.1f} | |",
+            "",
+            f"framing's 5-fold run took {cv['s'] / r['sklearn_cv5_s']:.2f}x scikit-learn's "
+            f"5-fold `cross_val_predict` (framing: from process start to exit, peak memory of "
+            f"all its processes; scikit-learn: in the benchmark's process, fits only)."]
+
+
 def machine() -> str:
     """One line describing this machine."""
     import sklearn
@@ -329,6 +605,11 @@ def main(argv=None) -> int:
                    help="generated corpus sizes for the scale table ('' skips it)")
     p.add_argument("--model", default=str(root / "models" / "framing.joblib"),
                    help="bundle for the predictor table (make train writes it)")
+    p.add_argument("--multilabel", default="10000x90",
+                   help="DOCSxLABELS of the generated many-label corpus ('' skips it)")
+    p.add_argument("--dask", default="1000000x10",
+                   help="PARAGRAPHSxSHARDS labelled with --engine dask ('' skips it)")
+    p.add_argument("--dask-workers", default="1,2")
     p.add_argument("--no-fasttext", action="store_true")
     p.add_argument("--output", help="also write the report (Markdown) to this file")
     args = p.parse_args(argv)
@@ -345,7 +626,7 @@ def main(argv=None) -> int:
                    *quality_table(Path(args.benchmarks), corpora, not args.no_fasttext), ""]
     if Path(args.model).is_file():
         print("\n## Predictor\n", flush=True)
-        rows = predictor_table(Path(args.model))
+        rows = predictor_table(Path(args.model), fasttext=not args.no_fasttext)
         print("\n".join(rows), flush=True)
         report += ["## Predictor", "", *rows, ""]
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -355,6 +636,23 @@ def main(argv=None) -> int:
             rows = scale_table(sizes, Path(tmp))
         print("\n".join(rows[-2:]), flush=True)
         report += ["## Scale (streaming path, generated corpora)", "", *rows, ""]
+    if args.multilabel:
+        n_docs, n_labels = map(int, args.multilabel.lower().split("x"))
+        print("\n## Many labels\n", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = multilabel_table(n_docs, n_labels, Path(tmp))
+        print("\n".join(rows), flush=True)
+        report += ["## Many labels (generated corpus)", "", *rows, ""]
+    if args.dask and importlib.util.find_spec("distributed") is None:
+        print("\nScale out (Dask) skipped: the scale extra is not installed "
+              "(pip install -c constraints.txt -e '.[scale]').", flush=True)
+    elif args.dask:
+        n, n_shards = map(int, args.dask.lower().split("x"))
+        print("\n## Scale out (Dask and Spark)\n", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = dask_table(n, n_shards, [int(w) for w in args.dask_workers.split(",")],
+                              Path(tmp))
+        report += ["## Scale out (Dask and Spark)", "", *rows, ""]
     if args.output:
         from framing.storage import atomic_write_text
 
