@@ -51,7 +51,7 @@ constraints:
 	rm -rf /tmp/framing-constraints-venv
 	$(PYTHON) -m venv /tmp/framing-constraints-venv
 	/tmp/framing-constraints-venv/bin/pip install --quiet "pip==$(PIP_VERSION)"
-	/tmp/framing-constraints-venv/bin/pip install --quiet -e '.[train,dev,scale,cluster,spark,optuna,bench]'
+	/tmp/framing-constraints-venv/bin/pip install --quiet -e '.[train,dev,scale,cluster,spark,optuna,bench,issues]'
 	( sed -n '1,2p' constraints.txt; /tmp/framing-constraints-venv/bin/pip freeze --all --exclude-editable | grep -v '^framing' | grep -v '^pip==' ) > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 

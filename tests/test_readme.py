@@ -78,6 +78,7 @@ def project(trained, tmp_path_factory):
         out = csv.writer(f)
         out.writerow(["id", "text"])
         out.writerows([r["id"], r["text"]] for r in seeds[:5])
+    annotation_round(w, seeds)
     rows = corpus_rows()
     (w / "frames.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     import datasets
@@ -92,6 +93,38 @@ def project(trained, tmp_path_factory):
             w / "data" / f"part{i}.parquet")
     datasets.Dataset.from_pandas(df).save_to_disk(str(w / "frames_dataset"))
     return w
+
+
+def annotation_round(w: Path, seeds: list[dict]) -> None:
+    """Two annotators' Label Studio exports of the seed units (the second changed three
+    labels) and their disagreements adjudicated as the seeds have them."""
+    from framing.agreement import disagreements, read_annotations
+    from framing.annotation import guideline_tasks
+
+    other = [dict(r) for r in seeds]
+    other[3]["theme"] = ["security", "diplomacy"]
+    other[10]["tone"] = "reportorial" if other[10]["tone"] == "promotional" else "promotional"
+    other[21]["theme"] = []
+    for name, recs in (("a", seeds), ("b", other)):
+        tasks = []
+        for k, r in enumerate(recs, 1):
+            result = [{"from_name": "theme", "to_name": "text", "type": "choices",
+                       "value": {"choices": r["theme"]}}] if r["theme"] else []
+            result.append({"from_name": "tone", "to_name": "text", "type": "choices",
+                           "value": {"choices": [r["tone"]]}})
+            data = {k2: r[k2] for k2 in ("id", "article", "paragraph", "text")}
+            tasks.append({"id": k, "data": data, "annotations": [
+                {"id": k, "completed_by": 1, "was_cancelled": False, "result": result}]})
+        (w / f"export_{name}.json").write_text(json.dumps(tasks))
+        (w / f"_{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    ann = read_annotations([w / "_a.jsonl", w / "_b.jsonl"], guideline_tasks())
+    gold = {r["id"]: r for r in seeds}
+    todo = disagreements(ann)
+    for rec in todo:
+        rec["adjudicated"] = {t: gold[rec["id"]][t] for t in rec["adjudicated"]}
+    (w / "adjudicated.jsonl").write_text("".join(json.dumps(r) + "\n" for r in todo))
+    for name in ("a", "b"):
+        (w / f"_{name}.jsonl").unlink()
 
 
 def env_for(project: Path) -> dict[str, str]:

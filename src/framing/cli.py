@@ -1,4 +1,7 @@
-"""``framing``: segment articles, predict, explain, evaluate, and open the MLflow UI.
+"""``framing``: label paragraphs with a model, and run the annotation loop around it.
+
+Segment, predict, explain, evaluate; agree, adjudicate, queue, export, import, simulate;
+open the MLflow UI.
 
 ``segment``, ``predict`` and ``explain`` need only the predictor's dependencies.
 Errors a user can cause print one line (what, where, what to do) and exit with status 2.
@@ -435,6 +438,219 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+# -- the annotation loop ---------------------------------------------------------------------
+def _tasks(args, model=None):
+    from framing.annotation import resolve_tasks
+
+    return resolve_tasks(getattr(args, "task", None), getattr(args, "data_config", None), model)
+
+
+def _write_text(out: str | None, text: str) -> None:
+    """Text to stdout, or atomically to a file."""
+    if out is None or out == "-":
+        sys.stdout.write(text)
+        return
+    from framing.storage import atomic_write_text
+
+    atomic_write_text(out, text)
+
+
+def cmd_agree(args) -> int:
+    from framing.agreement import agreement, disagreements, markdown, read_annotations, table
+
+    if args.n_boot < 0:
+        raise FramingDataError(f"--n-boot {args.n_boot}: give 0 (no intervals) or more.")
+    _check_output(args.output, args.files)
+    ann = read_annotations(args.files, _tasks(args))
+    rows = agreement(ann, args.n_boot, args.seed)
+    todo = disagreements(ann)
+    if args.output:
+        n = _write_lines(iter(todo), args.output)
+        print(f"{n} of {len(ann.units)} units disagree on some task: written to "
+              f"{args.output} for adjudication (fill each \"adjudicated\" field, then framing "
+              "adjudicate)", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"annotators": ann.annotators, "files": ann.files,
+                          "units": len(ann.units), "articles": len(set(ann.articles)),
+                          "n_boot": args.n_boot, "disagreements": len(todo),
+                          "rows": [_no_nan(r) for r in rows]}, indent=2))
+    elif args.markdown:
+        print("\n".join(markdown(ann, rows)))
+    else:
+        print("\n".join(table(ann, rows)))
+        if not args.output:
+            print(f"{len(todo)} units disagree on some task; -o FILE writes them for "
+                  "adjudication.")
+    return 0
+
+
+def _no_nan(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with undefined figures (nan) as null: strict JSON."""
+    import math
+
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+
+
+def cmd_adjudicate(args) -> int:
+    from framing.agreement import merge, read_annotations
+
+    _check_output(args.output, [args.adjudicated, *args.files])
+    ann = read_annotations(args.files, _tasks(args))
+    gold = merge(args.adjudicated, ann)
+    n = _write_lines(iter(gold), args.output)
+    print(f"{n} gold units ({len(ann.annotators)} annotators, disputes from "
+          f"{args.adjudicated})" + (f" -> {args.output}" if args.output else ""),
+          file=sys.stderr)
+    return 0
+
+
+def _pool(files: list[str], exclude: list[str] | None) -> list[dict[str, Any]]:
+    """Unlabelled units: JSON-lines records (a text, an id) or raw articles (.txt files,
+    cut by the segmenter); ids of ``exclude`` files left out."""
+    from framing.annotation import check_unit, read_jsonl, where
+    from framing.corpus import Segmenter, read_article
+
+    skip = set()
+    for name in exclude or []:
+        for line, rec in read_jsonl(name):
+            if rec.get("id") is None:
+                raise FramingDataError(f"{where(name, line)}: no id. --exclude takes files of "
+                                       "records with ids (e.g. your gold file).")
+            skip.add(str(rec["id"]))
+    units: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
+    seg = Segmenter()
+    for name in files:
+        if name.lower().endswith(".txt"):
+            found = [p.to_record() for p in seg.segment(read_article(name), Path(name).stem)]
+            locs = [f"{name}, paragraph {r['paragraph']}" for r in found]
+        else:
+            found, locs = [], []
+            for line, rec in read_jsonl(name):
+                rid, text = check_unit(rec, where(name, line))
+                found.append({**rec, "id": rid, "text": text})
+                locs.append(where(name, line, rid))
+        for rec, loc in zip(found, locs, strict=True):
+            if rec["id"] in seen:
+                raise FramingDataError(f"{loc}: id {rec['id']!r} again (first in "
+                                       f"{seen[rec['id']]}). Ids must be unique in the pool.")
+            seen[rec["id"]] = loc
+            if rec["id"] not in skip:
+                units.append(rec)
+    return units
+
+
+def cmd_queue(args) -> int:
+    import framing
+    from framing.selection import queue_records, select
+
+    _check_output(args.output, [args.model, *args.files])
+    model = framing.load(args.model)
+    units = _pool(args.files, args.exclude)
+    if not units:
+        raise FramingDataError(f"{', '.join(args.files)}: no unlabelled units left (after "
+                               "--exclude). Give files of paragraphs to choose from.")
+    no_article = sum(1 for u in units if u.get("article") is None)
+    if no_article and args.per_article:
+        print(f"framing: note: {no_article} units name no article; each counts as its own "
+              "article for --per-article", file=sys.stderr)
+    articles = [str(u.get("article") if u.get("article") is not None else u["id"])
+                for u in units]
+    texts = [u["text"] for u in units]
+    scores = model.scores(texts)
+    picks = select(model, texts, articles, args.n, args.strategy, args.per_article, args.seed,
+                   scores)
+    records = queue_records(model, units, picks, scores, args.strategy)
+    n = _write_lines(iter(records), args.output)
+    cap = f", at most {args.per_article} per article" if args.per_article else ""
+    print(f"queued {n} of {len(units)} units ({args.strategy}{cap})"
+          + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_export(args) -> int:
+    import framing
+    from framing.annotation import check_unit, read_jsonl, where
+    from framing.labelstudio import labeling_config, to_tasks
+
+    _check_output(args.output, [args.file])
+    _check_output(args.config, [args.file])
+    model = framing.load(args.model) if args.model else None
+    tasks = _tasks(args, model)
+    records = []
+    for line, rec in read_jsonl(args.file):
+        rid, text = check_unit(rec, where(args.file, line))
+        records.append({**rec, "id": rid, "text": text})
+    if not records:
+        raise FramingDataError(f"{args.file}: no records. The file is empty.")
+    if model is not None:
+        guesses = model.predict([r["text"] for r in records])
+        version = f"{Path(args.model).name} ({(model.card.get('created') or '')[:19]})"
+    else:
+        guesses = [r.get("model_guess") for r in records]
+        version = "framing queue"
+    out = to_tasks(records, tasks, guesses, version)
+    _write_text(args.output, json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    if args.config:
+        _write_text(args.config, labeling_config(tasks))
+    with_pred = sum(1 for t in out if t.get("predictions"))
+    print(f"{len(out)} Label Studio tasks ({with_pred} with pre-annotations)"
+          + (f" -> {args.output}" if args.output else "")
+          + (f"; labeling config -> {args.config}" if args.config else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_import(args) -> int:
+    import framing
+    from framing.labelstudio import from_export
+
+    _check_output(args.output, [args.file])
+    model = framing.load(args.model) if args.model else None
+    records, skipped = from_export(args.file, _tasks(args, model), args.annotator,
+                                   args.skip_unannotated)
+    n = _write_lines(iter(records), args.output)
+    left = f"; {skipped} unannotated tasks left out" if skipped else ""
+    print(f"{n} labelled units from {args.file}{left}"
+          + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from framing.config import compose, settings
+    from framing.data import load_corpus
+    from framing.fitting import Fitter
+    from framing.loop_sim import plot, simulate
+
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    for out in (args.plot, args.output):
+        _check_output(out, [])
+    cfg = settings(compose(["tracking=off", "eval.n_boot=0", "eval.thresholds=fixed",
+                            *args.overrides]))
+    corpus = load_corpus(cfg.data)
+    curve = simulate(corpus, Fitter.from_config(cfg), strategies, args.start, args.batch,
+                     args.random_repeats, args.seed, args.per_article, args.max_starts,
+                     args.jobs)
+    print("\n".join(curve.table()))
+    if args.output:
+        _write_text(args.output, json.dumps(curve.to_dict(), indent=2) + "\n")
+    if args.plot:
+        plot(curve, args.plot)
+        print(f"figure -> {args.plot}", file=sys.stderr)
+    if args.mlflow:
+        import tempfile
+
+        from framing.config import project_root
+        from framing.tracking import log_simulation
+
+        uri = args.mlflow if args.mlflow != "project" else \
+            f"sqlite:///{project_root() / 'mlflow.db'}"
+        with tempfile.TemporaryDirectory() as tmp:
+            png = Path(args.plot) if args.plot else plot(curve, Path(tmp) / "learning_curve.png")
+            run_id = log_simulation(uri, curve, png, " ".join(args.overrides))
+        print(f"logged to {uri}, run {run_id}", file=sys.stderr)
+    return 0
+
+
 def cmd_info(args) -> int:
     """Versions, where things are, and the models found."""
     import importlib.metadata as md
@@ -447,7 +663,7 @@ def cmd_info(args) -> int:
     root = project_root()
     print(f"framing {framing.__version__} (Python {platform.python_version()})")
     for lib in ("scikit-learn", "numpy", "scipy", "joblib", "hydra-core", "mlflow",
-                "datasets"):
+                "datasets", "krippendorff", "cleanlab"):
         try:
             print(f"  {lib} {md.version(lib)}")
         except md.PackageNotFoundError:
@@ -627,6 +843,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also log a run (default store: the project's mlflow.db)")
     s.set_defaults(func=cmd_evaluate)
 
+    _annotation_parsers(sub)
     s = sub.add_parser("info", help="versions, the MLflow store and the models found")
     s.set_defaults(func=cmd_info)
 
@@ -638,14 +855,125 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _task_options(s, model: bool = False) -> None:
+    s.add_argument("--task", action="append", metavar="NAME:KIND:LABELS",
+                   help="a task and its labels, e.g. theme:multilabel:security,economy,"
+                   "diplomacy,gaza (repeat for each task; default: the guidelines' theme and "
+                   "tone" + (", or the model's tasks with --model" if model else "") + ")")
+    s.add_argument("--data-config", metavar="YAML",
+                   help="take the tasks from a data config (e.g. conf/data/seeds.yaml)")
+
+
+def _annotation_parsers(sub) -> None:
+    s = sub.add_parser("agree", help="inter-annotator agreement of two or more annotators' "
+                       "files; write the disagreements to adjudicate")
+    s.add_argument("files", nargs="+", metavar="ANNOTATOR.jsonl",
+                   help="each annotator's file of the same units (record format, matched "
+                   "by id)")
+    _task_options(s)
+    s.add_argument("-o", "--output", metavar="DISAGREEMENTS.jsonl",
+                   help="write the units they disagree on, each with every annotator's "
+                   "labels and an empty \"adjudicated\" field")
+    s.add_argument("--n-boot", type=int, default=1000,
+                   help="bootstrap draws over articles for the 95%% intervals (0: none)")
+    s.add_argument("--seed", type=int, default=0)
+    out = s.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    out.add_argument("--markdown", action="store_true",
+                     help="print the datasheet's table (label | agreement | kappa)")
+    s.set_defaults(func=cmd_agree)
+
+    s = sub.add_parser("adjudicate", help="merge adjudicated disagreements and the "
+                       "annotators' files into a gold file")
+    s.add_argument("adjudicated", metavar="DISAGREEMENTS.jsonl",
+                   help="the file framing agree -o wrote, its \"adjudicated\" fields filled")
+    s.add_argument("files", nargs="+", metavar="ANNOTATOR.jsonl",
+                   help="the annotators' files it was written from")
+    _task_options(s)
+    s.add_argument("-o", "--output", help="the gold file (atomically; default: stdout)")
+    s.set_defaults(func=cmd_adjudicate)
+
+    from framing.selection import STRATEGIES
+
+    s = sub.add_parser("queue", help="choose the unlabelled paragraphs to annotate next")
+    s.add_argument("model", help="model file (.joblib)")
+    s.add_argument("files", nargs="+", metavar="FILE",
+                   help="unlabelled paragraphs: JSON lines (id, text, article) or raw "
+                   "articles (.txt, cut into paragraphs as framing segment does)")
+    s.add_argument("-n", type=_positive, default=50, help="how many units (default 50)")
+    s.add_argument("--strategy", choices=STRATEGIES, default="uncertainty",
+                   help="uncertainty: closest to a decision; disagreement: model and "
+                   "codebook rules disagree; diverse: across TF-IDF clusters; random")
+    s.add_argument("--per-article", type=_positive, metavar="K",
+                   help="at most K units of one article")
+    s.add_argument("--exclude", action="append", metavar="FILE",
+                   help="leave out the ids of this file (e.g. the gold file); repeatable")
+    s.add_argument("--seed", type=int, default=0, help="seed of diverse and random")
+    s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
+    s.set_defaults(func=cmd_queue)
+
+    s = sub.add_parser("export", help="write units as tasks of an annotation tool")
+    s.add_argument("format", choices=["labelstudio"], help="the tool: labelstudio")
+    s.add_argument("file", help="units to annotate (JSON lines, e.g. framing queue's output)")
+    s.add_argument("--model", help="pre-annotate with this model (default: the file's "
+                   "model_guess fields, if any); its tasks become the controls")
+    _task_options(s, model=True)
+    s.add_argument("-o", "--output", help="the tasks JSON (atomically; default: stdout)")
+    s.add_argument("--config", metavar="LABELING.xml",
+                   help="also write the labeling config the tasks fit")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("import", help="read an annotation tool's export into the record "
+                       "format")
+    s.add_argument("format", choices=["labelstudio"], help="the tool: labelstudio")
+    s.add_argument("file", help="Label Studio's JSON export of the project")
+    s.add_argument("--model", help="take the tasks and labels from this model")
+    _task_options(s, model=True)
+    s.add_argument("--annotator", metavar="ID",
+                   help="this annotator's annotations (completed_by: id or e-mail), when "
+                   "tasks have several")
+    s.add_argument("--skip-unannotated", action="store_true",
+                   help="leave out tasks nobody annotated (default: an error)")
+    s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("simulate", help="simulate the annotation loop on a labelled corpus: "
+                       "each strategy against random")
+    s.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                   help="framing-train overrides (data, features, model; default: the seeds "
+                   "and the default model, thresholds fixed)")
+    s.add_argument("--strategies", default=",".join(STRATEGIES),
+                   help=f"comma-separated (default {','.join(STRATEGIES)})")
+    s.add_argument("--start", type=_positive, default=2, help="articles labelled at the start")
+    s.add_argument("--batch", type=_positive, default=10, help="units added per batch")
+    s.add_argument("--random-repeats", type=_positive, default=3,
+                   help="seeds of the random strategy (averaged)")
+    s.add_argument("--per-article", type=_positive, metavar="K",
+                   help="at most K units of one article per batch")
+    s.add_argument("--max-starts", type=_positive,
+                   help="at most this many start sets per held-out article (default: all)")
+    s.add_argument("--jobs", type=int, default=1, help="parallel processes (-1: all cores)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--plot", metavar="PNG", help="draw the learning curves")
+    s.add_argument("-o", "--output", metavar="JSON", help="write the curves as JSON")
+    s.add_argument("--mlflow", nargs="?", const="project", metavar="URI",
+                   help="also log a run with the table and the figure (default store: the "
+                   "project's mlflow.db)")
+    s.set_defaults(func=cmd_simulate)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point ``framing``."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # argparse leaves file names given after an option (predict MODEL --article FILE).
-    if extra and args.command in ("predict", "segment") and not any(
+    if extra and args.command in ("predict", "segment", "agree", "adjudicate", "queue",
+                                  "simulate") and not any(
             e.startswith("-") and e != "-" for e in extra):
-        args.files = [*args.files, *extra]
+        if args.command == "simulate":
+            args.overrides = [*args.overrides, *extra]
+        else:
+            args.files = [*args.files, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     terminate_on_sigterm()

@@ -63,6 +63,14 @@ class Thresholds(StrEnum):
     fixed = "fixed"
 
 
+class IssuesMethod(StrEnum):
+    """How label issues are found after cross-validation (:mod:`framing.issues`)."""
+
+    confident_learning = "confident_learning"
+    cleanlab = "cleanlab"
+    off = "off"
+
+
 def _fail(key: str, msg: str) -> None:
     raise FramingConfigError(f"{key}: {msg}")
 
@@ -344,6 +352,7 @@ class EvalConfig:
     n_jobs: Any = "auto"
     ovr_n_jobs: Any = None
     optimize: str | None = None
+    label_issues: IssuesMethod = IssuesMethod.confident_learning
 
     def __post_init__(self):
         _check_int("eval.n_splits", self.n_splits, 2)

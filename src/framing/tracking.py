@@ -397,7 +397,8 @@ class RunLogger:
 
 
 def write_artifacts(out: Path, config: dict[str, Any], model, report, corpus) -> None:
-    """Config, codebook, report, out-of-fold predictions, top features, card, plots."""
+    """Config, codebook, report, out-of-fold predictions, label issues, top features, card,
+    plots."""
     import yaml
 
     from framing.plots import write_plots
@@ -418,6 +419,10 @@ def write_artifacts(out: Path, config: dict[str, Any], model, report, corpus) ->
     if corpus is not None:
         with open(out / "oof_predictions.jsonl", "w") as f:
             for rec in ev.predictions.records(corpus):
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    if getattr(report, "issues", None) is not None:
+        with open(out / "label_issues.jsonl", "w", encoding="utf-8") as f:
+            for rec in report.issues:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
     (out / "top_features.json").write_text(json.dumps(model.top_features(20), indent=2,
                                                       ensure_ascii=False))
@@ -460,6 +465,40 @@ def log_evaluation(uri: str, model_path: Path, corpus, evaluation) -> str:
             return run.info.run_id
     except Exception as e:  # noqa: BLE001 - MLflow raises many types
         raise TrackingError(f"cannot log to {uri}: {e}") from None
+
+
+def log_simulation(uri: str, curve, figure: Path, overrides: str = "") -> str:
+    """Log a simulated annotation loop (``framing simulate``) as a run of the experiment
+    ``framing-simulate``: per strategy, macro-F1 at each batch (metric steps), the table,
+    the curves as JSON and the figure; return the run id."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import mlflow
+
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    check_server(uri)
+    mlflow.set_tracking_uri(uri)
+    settings = curve.settings
+    try:
+        exp = mlflow.set_experiment("framing-simulate")
+        name = f"{settings.get('corpus')} start {settings.get('start_articles')} batch " \
+               f"{settings.get('batch')}" + (f" {overrides}" if overrides else "")
+        with mlflow.start_run(experiment_id=exp.experiment_id, run_name=name[:250]) as run:
+            mlflow.set_tags({"framing.version": __version__, "framing.role": "simulation"})
+            mlflow.log_params({k: json.dumps(v) if isinstance(v, list) else str(v)
+                               for k, v in {**settings, "overrides": overrides}.items()})
+            for strategy, rows in curve.scores.items():
+                for step, row in enumerate(rows):
+                    mlflow.log_metrics({f"{strategy}/{k}": float(v) for k, v in row.items()},
+                                       step=step)
+                mlflow.log_metric(f"{strategy}/mean_macro_f1",
+                                  float(np.mean([r["macro_f1"] for r in rows])))
+            mlflow.log_dict(curve.to_dict(), "learning_curve.json")
+            mlflow.log_text("\n".join(curve.table()) + "\n", "learning_curve.txt")
+            mlflow.log_artifact(str(figure))
+            return run.info.run_id
+    except Exception as e:  # noqa: BLE001 - MLflow raises many types
+        raise TrackingError(f"cannot log to {uri}: {_first_line(e)}") from None
 
 
 def sweep_summary(sweep_dir: Path, uri: str | None) -> list[str]:

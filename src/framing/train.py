@@ -71,6 +71,14 @@ def train(cfg) -> float:
             _save(model, path)  # the store failed before the model was written
         raise TrackingError(f"{e} The model is written to {path} all the same; its run "
                             "was not (fully) logged.") from None
+    if report.issues is not None and corpus is not None:
+        from framing.issues import summary
+
+        log.info(summary(report.issues, corpus.tasks))
+        review = write_issues(report.issues, path)
+        if review is not None:
+            log.info("  review them, most suspect first: %s (and label_issues.jsonl in the "
+                     "MLflow run)", review)
     log.info("objective %.4f", report.objective)
     if ctx.multirun and ctx.sweep_dir is not None:
         record_job(ctx, report.objective, model.card.get("mlflow_run_id"), path)
@@ -156,6 +164,24 @@ def record_job(ctx: RunContext, objective: float, run_id: str | None, path: Path
         f.write(json.dumps({"job": ctx.job_num, "overrides": ctx.overrides,
                             "objective": objective, "run_id": run_id,
                             "model": str(path) if path else None}) + "\n")
+
+
+def issues_path(model_path: Path) -> Path:
+    """The review file of a model's label issues: ``<stem>.issues.jsonl`` beside it."""
+    return model_path.with_name(f"{model_path.stem}.issues.jsonl")
+
+
+def write_issues(issues: list, model_path: Path | None) -> Path | None:
+    """Write the label issues beside the model (atomically); its path, or None."""
+    if model_path is None:
+        return None
+    import json
+
+    from framing.storage import atomic_write_text
+
+    path = issues_path(model_path)
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in issues))
+    return path
 
 
 def _save(model, path: Path | None) -> None:

@@ -26,6 +26,7 @@ from framing.data import Corpus, corpus_from_records, load_corpus
 from framing.errors import FramingConfigError, FramingDataError
 from framing.evaluation import Evaluation, cross_validate, evaluate
 from framing.fitting import Fitter
+from framing.issues import check_method, issue_counts, label_issues
 from framing.metrics import key, summary_line
 from framing.model import FramingModel
 from framing.schema import DataConfig, Kind, TaskConfig, TrainConfig
@@ -49,6 +50,10 @@ class Report:
         ``eval.optimize``, or the mean macro-F1 of the tasks (what a sweep maximises).
     notes : list of str
         Warnings worth reading (constant folds, codebook entries left out, …).
+    issues : list of dict or None
+        The gold units whose label the out-of-fold model finds least likely, most suspect
+        first (:func:`framing.issues.label_issues`); their counts per label are in
+        ``metrics`` as ``issues/<task>/<label>``. None when ``eval.label_issues=off``.
     """
 
     evaluation: Evaluation
@@ -58,6 +63,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     tasks: list = field(default_factory=list)
     baselines: list[str] = field(default_factory=list)
+    issues: list[dict[str, Any]] | None = None
 
     def summary(self) -> list[str]:
         """The lines ``framing-train`` prints: per task, headline figures and baselines."""
@@ -95,6 +101,9 @@ class Trainer:
     def __init__(self, cfg: Any):
         self.cfg: TrainConfig = settings(cfg)
         self.fitter = Fitter.from_config(self.cfg)
+        self.issues_method = str(self.cfg.eval.label_issues)
+        if self.issues_method != "off":
+            check_method(self.issues_method)  # before any work: cleanlab is installed
 
     def _final_jobs(self, corpus: Corpus) -> int | None:
         """Parallel one-vs-rest fits for the final model: ``eval.ovr_n_jobs``, or on
@@ -134,6 +143,9 @@ class Trainer:
                                     ev.n_boot, ev.baselines, ev.n_jobs, ev.max_logo_groups,
                                     crossfit)
         eval_seconds = time.perf_counter() - t0
+        issues = None
+        if self.issues_method != "off":
+            issues = label_issues(corpus, evaluation, self.issues_method)
         t0 = time.perf_counter()
         notes = list(evaluation.notes)
         final = corpus
@@ -148,6 +160,8 @@ class Trainer:
         fit_seconds = time.perf_counter() - t0
         metrics = {**evaluation.metrics, "time/eval_seconds": eval_seconds,
                    "time/fit_seconds": fit_seconds}
+        if issues is not None:
+            metrics.update(issue_counts(issues, corpus.tasks))
         tested = None
         if test is not None:
             priors = {t.name: base.prior_of(t, final.targets[t.name]) for t in corpus.tasks}
@@ -169,7 +183,7 @@ class Trainer:
         model.card = cards.build(corpus.info(), info, {k: list(map(float, v)) for k, v in
                                                        model._thr.items()}, plain(cfg))
         report = Report(evaluation, tested, metrics, value, notes, list(corpus.tasks),
-                        list(ev.baselines))
+                        list(ev.baselines), issues)
         return model, report
 
 
