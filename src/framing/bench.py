@@ -569,12 +569,12 @@ def multilabel_table(n_docs: int, n_labels: int, workdir: Path) -> list[str]:
             "peak MB |", "| --- | --- | --- | --- |",
             f"| framing, default config, given split: fit on train, score test | "
             f"{r['framing_macro_f1']:.4f} (test) | {r['framing_s']:.1f} | "
-            f"{r['framing_peak_mb']:.0f} |",
+            f"{r['framing_peak_mb']:,.0f} |",
             f"| scikit-learn TF-IDF + one-vs-rest LinearSVC (balanced), the same split | "
             f"{r['sklearn_macro_f1']:.4f} (test) | {r['sklearn_split_s']:.1f} | |",
             f"| framing, default config, 5-fold cross-validation of the {n_train:,} training "
             f"documents ({cv['strategy']}), thresholds, final fit | {cv['macro']:.4f} "
-            f"(out of fold) | {cv['s']:.1f} | {cv['peak_mb']:.0f} |",
+            f"(out of fold) | {cv['s']:.1f} | {cv['peak_mb']:,.0f} |",
             f"| scikit-learn, the same pipeline, 5-fold `cross_val_predict` | "
             f"{r['sklearn_cv5_macro_f1']:.4f} (out of fold) | {r['sklearn_cv5_s']:.1f} | |",
             "",
