@@ -105,7 +105,9 @@ def test_csv_corpus_through_config_alone(cfg_factory, tmp_path):
 @pytest.mark.slow
 def test_subj_benchmark_with_its_fold_column(cfg_factory):
     if not (BENCHMARKS / "subj" / "all.jsonl").is_file():
-        pytest.skip("benchmarks not present")
+        pytest.skip(f"the public benchmark corpora are not beside the project "
+                    f"({BENCHMARKS / 'subj' / 'all.jsonl'}; set FRAMING_BENCHMARKS to their "
+                    "folder)")
     cfg = cfg_factory(["experiment=bench_subj", "eval.n_boot=0"])
     train(cfg)
     model = framing.load(cfg.output.model_path)
