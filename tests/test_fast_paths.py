@@ -45,6 +45,59 @@ def test_one_pass_over_the_words_finds_what_the_expressions_find():
         assert spans == expected, t[:80]
 
 
+@pytest.mark.parametrize("params", [
+    {"ngram_range": (1, 2), "sublinear_tf": True}, {"ngram_range": (1, 1)},
+    {"ngram_range": (1, 3), "binary": True, "norm": "l1"}, {"ngram_range": (2, 3)},
+    {"ngram_range": (1, 2), "min_df": 2, "max_features": 300},
+    {"ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b|[!?]", "lowercase": False,
+     "use_idf": False, "norm": None},
+    {"ngram_range": (1, 2), "dtype": np.float32}],
+    ids=["default", "unigrams", "trigrams-binary-l1", "no-unigrams", "pruned", "tokens",
+         "float32"])
+def test_the_batch_tfidf_equals_scikit_learns(params):
+    """The vectorised transform gives scikit-learn's matrix: same columns per row, same
+    values (float64 to the last bit here; float32 to its precision)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from framing.features import Tfidf
+
+    corpus = texts()
+    train, held = corpus[:800], corpus[800:] + [
+        "", " ", "a", "?!", "qxframingsepqx", "trade qxframingsepqx talks", "İstanbul ſtate",
+        "Trade\n\nTalks", "talks talks talks talks"]
+    ours, theirs = Tfidf(**params).fit(train), TfidfVectorizer(**params).fit(train)
+    for batch in (held, held[:1], held[-9:]):
+        a, b = ours.transform(batch), theirs.transform(batch)
+        assert type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype
+        assert a.indptr.tolist() == b.indptr.tolist()
+        assert a.indices.tolist() == b.indices.tolist()
+        tol = 1e-6 if params.get("dtype") is np.float32 else 1e-15
+        assert np.allclose(a.data, b.data, rtol=0, atol=tol)
+    refit = Tfidf(**params).fit(train)
+    refit.transform(held)
+    refit.fit(held)  # a new vocabulary: the lookup tables follow it
+    assert (refit.transform(train) != TfidfVectorizer(**params).fit(held).transform(train)
+            ).nnz == 0 or params.get("dtype") is np.float32
+
+
+def test_sentence_shortcuts_equal_their_expressions():
+    """The tail checks of sentence splitting give what their expressions give."""
+    import re
+
+    from framing.sentences import _abbreviation, _final
+
+    rng = random.Random(1)
+    alphabet = list("abcXY .,;:!?…\"“”«»’')]-–0123456789\n") + ["Mr.", "U.S.", "a" * 70 + "."]
+    final = re.compile(r"[.!?…][”\"’')\]»]*$")
+    word = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+    for _ in range(20000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60)))
+        assert _final(t.strip()) == bool(final.search(t.strip())), t
+        for end in [i + 1 for i, c in enumerate(t) if c == "."]:
+            m = word.search(t[:end])
+            assert _abbreviation(t, end) == (m.group(1).lower() if m else None), t
+
+
 @pytest.mark.parametrize("overrides", [[], ["model=logreg"], ["model=ensemble"],
                                        ["features.char.enabled=true"],
                                        ["features.word.token_pattern='(?u)\\b\\w+\\b|[?!]'"]],

@@ -12,9 +12,12 @@ numpy and scipy are imported here: a saved predictor unpickles these classes.
 
 from __future__ import annotations
 
+import math
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -56,6 +59,151 @@ class Tfidf(TfidfVectorizer):
     reads a pickle one instruction at a time.
     """
 
+    #: Token patterns whose tokens never hold a space, so that an n-gram's words are
+    #: its space-separated parts (the vectorised transform relies on it).
+    FAST_PATTERNS = (r"(?u)\b\w\w+\b", r"(?u)\b\w+\b", r"(?u)\b\w+\b|[!?]")
+
+    def transform(self, raw_documents):
+        """The documents' TF-IDF rows: scikit-learn's result, computed for the whole batch
+        at once (one regular-expression pass per text, then array operations) when the
+        analyser is word n-grams of a known token pattern; otherwise scikit-learn's own
+        loop."""
+        plan = self._fast_plan()
+        if plan is None or isinstance(raw_documents, str):
+            return super().transform(raw_documents)
+        docs = raw_documents if isinstance(raw_documents, list) else list(raw_documents)
+        if not all(isinstance(d, str) for d in docs):
+            return super().transform(docs)
+        return self._fast_transform(docs, plan)
+
+    def _fast_plan(self):
+        """Lookup tables for the vectorised transform, built once; None where it does
+        not apply (another analyser, a preprocessor, stop words, …)."""
+        vocab = getattr(self, "vocabulary_", None)
+        cached = _PLANS.get(self)
+        if cached is not None and cached[0] is vocab:  # built for this very vocabulary
+            return cached[1] or None
+        plan = False
+        lo, hi = self.ngram_range
+        if (vocab is not None and self.analyzer == "word" and self.input == "content"
+                and self.preprocessor is None and self.tokenizer is None
+                and self.stop_words is None and self.strip_accents is None
+                and self.token_pattern in self.FAST_PATTERNS and 1 <= lo <= hi <= 3
+                and self.norm in ("l2", "l1", None)):
+            words: dict[str, int] = {}
+            grams: list[list[tuple[tuple[int, ...], int]]] = [[] for _ in range(hi + 1)]
+            for feature, j in vocab.items():
+                parts = feature.split(" ")
+                if len(parts) > hi:
+                    break
+                grams[len(parts)].append((tuple(words.setdefault(w, len(words))
+                                                for w in parts), j))
+            else:
+                size = max(len(words), 1)
+                if size ** hi < 2 ** 62:
+                    uni = np.full(size, -1, dtype=np.int64)
+                    for (w,), j in grams[1]:
+                        uni[w] = j
+                    codes = [None, None]
+                    for n in range(2, hi + 1):
+                        code = np.asarray([_code(ws, size) for ws, _ in grams[n]],
+                                          dtype=np.int64)
+                        ids = np.asarray([j for _, j in grams[n]], dtype=np.int64)
+                        order = np.argsort(code, kind="stable")
+                        codes.append((code[order], ids[order]))
+                    words.setdefault(_SEPARATOR.strip(), -2)
+                    plan = (re.compile(_EQUIVALENT.get(self.token_pattern, self.token_pattern)),
+                            words, size, uni, codes)
+        if vocab is not None:
+            _PLANS[self] = (vocab, plan)
+        return plan or None
+
+    def _fast_transform(self, docs: list[str], plan):
+        pattern, words, size, uni, codes = plan
+        lo, hi = self.ngram_range
+        n_docs = len(docs)
+        # One pass over the batch: the texts joined by a separator word that no text
+        # holds (checked), so that the separators' places give each text's tokens.
+        text = _SEPARATOR.join(docs)
+        if self.lowercase:
+            text = text.lower()
+        if (n_docs > 1 and words.get(_SEPARATOR.strip()) == -2
+                and text.count(_SEPARATOR.strip()) == n_docs - 1):
+            flat = pattern.findall(text)
+            tid = np.fromiter(map(words.get, flat, repeat(-1)), dtype=np.int64,
+                              count=len(flat))
+            sep = np.flatnonzero(tid == -2)
+            lens = np.diff(np.concatenate(([-1], sep, [len(flat)]))) - 1
+            tid = np.delete(tid, sep)
+            flat_len = len(tid)
+        else:
+            toks = [pattern.findall(d.lower() if self.lowercase else d) for d in docs]
+            lens = np.fromiter(map(len, toks), dtype=np.int64, count=n_docs)
+            flat = list(chain.from_iterable(toks))
+            tid = np.fromiter(map(words.get, flat, repeat(-1)), dtype=np.int64,
+                              count=len(flat))
+            tid[tid == -2] = -1  # the separator word, written in a text: no feature
+            flat_len = len(flat)
+        del flat
+        doc = np.repeat(np.arange(n_docs, dtype=np.int64), lens)
+        rows, cols = [], []
+        if lo == 1:
+            f = np.where(tid >= 0, uni[np.maximum(tid, 0)], -1)
+            keep = f >= 0
+            rows.append(doc[keep])
+            cols.append(f[keep])
+        if hi >= 2:
+            # a token's place in its text, so that an n-gram stays inside one text
+            place = np.arange(flat_len, dtype=np.int64) - np.repeat(
+                np.cumsum(lens) - lens, lens)
+            for n in range(max(lo, 2), hi + 1):
+                sorted_codes, ids = codes[n]
+                if not len(sorted_codes) or flat_len < n:
+                    continue
+                head = flat_len - n + 1
+                starts = np.flatnonzero(place[:head] <= lens[doc[:head]] - n)
+                code = np.zeros(len(starts), dtype=np.int64)
+                ok = np.ones(len(starts), dtype=bool)
+                for k in range(n):
+                    t = tid[starts + k]
+                    ok &= t >= 0
+                    code = code * size + np.maximum(t, 0)
+                at = np.searchsorted(sorted_codes, code)
+                at[at >= len(sorted_codes)] = 0
+                ok &= sorted_codes[at] == code
+                rows.append(doc[starts[ok]])
+                cols.append(ids[at[ok]])
+        width = len(self.vocabulary_)
+        row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        col = np.concatenate(cols) if rows else np.zeros(0, dtype=np.int64)
+        if len(rows) > 1:  # families in text order each: merging them is one stable pass
+            order = np.argsort(row, kind="stable")
+            row, col = row[order], col[order]
+        index_dtype = np.int32 if len(col) < 2 ** 31 and width < 2 ** 31 else np.int64
+        indptr = np.zeros(n_docs + 1, dtype=index_dtype)
+        np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
+        counted = sp.csr_matrix((np.ones(len(col), dtype=self.dtype), col.astype(index_dtype),
+                                 indptr), shape=(n_docs, width))
+        counted.sum_duplicates()  # per text: sorts its columns and adds repeats
+        col, indptr, data = counted.indices, counted.indptr, counted.data
+        row = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(indptr))
+        if self.binary:
+            data[:] = 1
+        if self.sublinear_tf:
+            np.log(data, out=data)
+            data += 1.0
+        if self.use_idf:
+            data *= self.idf_[col]
+        if self.norm is not None:
+            weight = data * data if self.norm == "l2" else np.abs(data)
+            norms = np.bincount(row, weights=weight, minlength=n_docs).astype(self.dtype)
+            if self.norm == "l2":
+                np.sqrt(norms, out=norms)
+            norms[norms == 0.0] = 1.0
+            data /= norms[row]
+        X = counted
+        return _align_sparse(X)
+
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: the fitted object keeps its dict
         vocab = state.pop("vocabulary_", None)
@@ -72,6 +220,34 @@ class Tfidf(TfidfVectorizer):
             state["vocabulary_"] = dict(zip(terms.split("\x00"), ids.tolist(), strict=True)
                                         ) if len(ids) else {}
         super().__setstate__(state)
+
+
+#: Per fitted vectoriser, the lookup tables of its vectorised transform (kept beside the
+#: estimator, not in it, so that transforming leaves the estimator's state unchanged).
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Joins a batch's texts for one tokenising pass: a word of its own between spaces.
+_SEPARATOR = "\n qxframingsepqx \n"
+#: The same tokens by a faster expression: a maximal run of word characters is what
+#: ``\b…\b`` around a run-matching expression finds anyway.
+_EQUIVALENT = {r"(?u)\b\w\w+\b": r"\w\w+", r"(?u)\b\w+\b": r"\w+",
+               r"(?u)\b\w+\b|[!?]": r"\w+|[!?]"}
+
+
+def _code(words: tuple[int, ...], size: int) -> int:
+    """An n-gram's word ids as one integer (base ``size``)."""
+    code = 0
+    for w in words:
+        code = code * size + w
+    return code
+
+
+def _align_sparse(X):
+    """A sparse result in the container scikit-learn is configured to return."""
+    try:
+        from sklearn.utils._sparse import _align_api_if_sparse
+    except ImportError:  # a scikit-learn without the setting
+        return X
+    return _align_api_if_sparse(X)
 
 
 class _TextTransformer(TransformerMixin, BaseEstimator):
@@ -329,8 +505,8 @@ class VoiceFeatures(_TextTransformer):
                sum(1 for s, _ in own if s.cued) / n]
         if scored:
             vals = [v for s, v in own if self.score_headlines or not s.headline] or [0.0]
-            row += [float(np.mean(vals)), float(np.max(vals))]
-        return row + [float(any(s.question for s, _ in own)), float(np.log1p(n))]
+            row += [sum(vals) / len(vals), max(vals)]
+        return row + [float(any(s.question for s, _ in own)), math.log1p(n)]
 
 
 class ModelScores(_TextTransformer):

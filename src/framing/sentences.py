@@ -35,7 +35,6 @@ _OPEN_Q = "“\"«"
 _CLOSE_Q = {"“": "”", "\"": "\"", "«": "»"}
 _QUOTE_MARK = re.compile("[“\"«”]")
 _BOUNDARY = re.compile(r"[.!?…]+[”\"’'»)\]]*(?=\s+[\"“‘'«(\[]?[A-Z0-9\-–•])")
-_FINAL = re.compile(r"[.!?…][”\"’')\]»]*$")
 
 
 def quote_spans(text: str) -> list[tuple[int, int]]:
@@ -65,11 +64,39 @@ def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
 
 def mask_quotes(text: str, spans: Sequence[tuple[int, int]] | None = None) -> str:
     """The text with quotations blanked (same length, so offsets still hold)."""
+    spans = quote_spans(text) if spans is None else spans
+    if not spans:
+        return text
     chars = list(text)
-    for a, b in quote_spans(text) if spans is None else spans:
+    for a, b in spans:
         for i in range(a, min(b, len(chars))):
             chars[i] = " "
     return "".join(chars)
+
+
+_ABBREV_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+_ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
+_INITIAL = re.compile(r"[a-z]")
+_LIST_NUMBER = re.compile(r"(?:^|[:;\-–])\s*\d{1,2}\.$")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.")
+_CLOSERS = "”\"’')]»"
+
+
+def _abbreviation(text: str, end: int) -> str | None:
+    """The lower-cased word before the full stop at ``end - 1`` (``Mr``, ``U.S``), as
+    ``([A-Za-z][A-Za-z.]*)\\.$`` finds it in ``text[:end]``; looked for in the last 64
+    characters only unless the word runs on further back."""
+    lo = max(0, end - 64)
+    m = _ABBREV_WORD.search(text, lo, end)
+    if m is not None and m.start() == lo and lo > 0 and text[lo - 1] in _LETTERS:
+        m = _ABBREV_WORD.search(text, 0, end)
+    return m.group(1).lower() if m else None
+
+
+def _final(text: str) -> bool:
+    """Whether a stripped text ends with sentence-final punctuation (and any closing
+    quotes or brackets): ``[.!?…][”"’')\\]»]*$``."""
+    return text.rstrip(_CLOSERS)[-1:] in (".", "!", "?", "…")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -87,16 +114,15 @@ def split_sentences(text: str) -> list[str]:
     spans = quote_spans(text)
     cuts = [0]
     for m in _BOUNDARY.finditer(text):
-        head = text[:m.start() + 1]
-        word = re.search(r"([A-Za-z][A-Za-z.]*)\.$", head)
-        if word and head.endswith("."):
-            w = word.group(1).lower()
-            if w in _ABBREV or re.fullmatch(r"(?:[a-z]\.)+[a-z]", w) or re.fullmatch(r"[a-z]",
-                                                                                     w):
+        end = m.start() + 1  # the text up to the first final mark ("head")
+        if text[end - 1] == ".":
+            word = _abbreviation(text, end)
+            if word and (word in _ABBREV or _ACRONYM.fullmatch(word) or _INITIAL.fullmatch(word)):
                 continue
-        if _inside(m.end() - 1, spans):
+        if spans and _inside(m.end() - 1, spans):
             continue
-        if re.search(r"(?:^|[:;\-–])\s*\d{1,2}\.$", head):
+        if (text[end - 1] == "." and end > 1 and text[end - 2].isdigit()
+                and _LIST_NUMBER.search(text[:end])):
             continue
         cuts.append(m.end())
     cuts.append(len(text))
@@ -133,7 +159,7 @@ class Sentence:
     @property
     def headline(self) -> bool:
         """No sentence-final punctuation: a headline or a heading-like unit."""
-        return not _FINAL.search(self.text.strip())
+        return not _final(self.text.strip())
 
     @property
     def own_voice(self) -> bool:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from itertools import compress
+from itertools import accumulate, compress
 
 _WORD = re.compile(r"\w+")
 _LEAD = re.compile(r"\w+")
+_SPLIT = re.compile(r"(\w+)")
+_GAP = re.compile(r"[\s\-]+")
 
 
 def term_regex(term: str) -> str | None:
@@ -76,8 +78,12 @@ class TermIndex:
                     fallback.append(li)
                     continue
                 key = lead.group(0)
-                alt = (li, rank, compiled)
-                if len(words) == 1 and expr.endswith(r"\w*") and key == words[0]:
+                # A term of whole words (the last may be a stem) is checked against the
+                # text's next words and the gaps between them; any other by its expression.
+                plain = all(_LEAD.fullmatch(w) for w in words)
+                alt = (li, rank, compiled, tuple(words[1:]) if plain else None,
+                       expr.endswith(r"\w*"))
+                if len(words) == 1 and plain and expr.endswith(r"\w*"):
                     prefix.append((key, alt))
                 else:
                     exact.setdefault(key, []).append(alt)
@@ -94,28 +100,48 @@ class TermIndex:
         """Per list, the (start, end) of each match in ``text``."""
         names, exact, prefix, fallback, patterns, cache = self._built or self._build()
         out: list[list[tuple[int, int]]] = [[] for _ in names]
-        free = [0] * len(names)  # where each list may match next (matches do not overlap)
-        found = list(_WORD.finditer(text))
-        words = [m.group(0).lower() for m in found]
+        low = text.lower()
+        if len(low) == len(text):  # one split gives the words and what lies between
+            parts = _SPLIT.split(low)
+            words = parts[1::2]
+        else:  # a character whose lower case is longer: offsets would shift
+            parts = None
+            found = list(_WORD.finditer(text))
+            words = [m.group(0).lower() for m in found]
         missing = set(words).difference(cache)
-        if len(cache) + len(missing) > 200000:  # a huge vocabulary: keep memory bounded
-            cache.clear()
-            missing = set(words)
-        for word in missing:  # the terms each new word may start, each list's in order
-            cache[word] = sorted(exact.get(word, []) + [alt for key, alt in prefix
-                                                        if word.startswith(key)],
-                                 key=lambda a: (a[0], a[1]))
+        if missing:
+            if len(cache) + len(missing) > 200000:  # a huge vocabulary: bounded memory
+                cache.clear()
+                missing = set(words)
+            for word in missing:  # the terms each new word may start, each list's in order
+                cache[word] = sorted(exact.get(word, []) + [alt for key, alt in prefix
+                                                            if word.startswith(key)],
+                                     key=lambda a: (a[0], a[1])) or None
         looked = list(map(cache.__getitem__, words))
-        for i in compress(range(len(words)), looked):  # only words that may start a term
-            pos = found[i].start()
-            done = -1
-            for li, _rank, compiled in looked[i]:
-                if li == done or pos < free[li]:
-                    continue
-                hit = compiled.match(text, pos)
-                if hit:
-                    out[li].append((pos, hit.end()))
-                    free[li] = hit.end()
+        hits = list(compress(range(len(words)), looked))  # words that may start a term
+        if hits:
+            # word i spans ends[2i] to ends[2i + 1]; the gap before it is parts[2i]
+            ends = list(accumulate(map(len, parts))) if parts is not None else None
+            n_words = len(words)
+            free = [0] * len(names)  # where each list may match next (no overlaps)
+            for i in hits:
+                pos = ends[2 * i] if ends is not None else found[i].start()
+                done = -1
+                for li, _rank, compiled, tail, stem in looked[i]:
+                    if li == done or pos < free[li]:
+                        continue
+                    if tail is not None and ends is not None:
+                        last = i + len(tail)
+                        if last >= n_words or not _follows(words, parts, i, tail, stem):
+                            continue
+                        end = ends[2 * last + 1]
+                    else:
+                        hit = compiled.match(text, pos)
+                        if not hit:
+                            continue
+                        end = hit.end()
+                    out[li].append((pos, end))
+                    free[li] = end
                     done = li
         for li in fallback:  # rare: a term that starts with punctuation
             out[li] = [m.span() for m in patterns[li].finditer(text)] if patterns[li] else []
@@ -124,6 +150,19 @@ class TermIndex:
     def counts(self, text: str) -> list[int]:
         """Per list, how many times its terms occur in ``text``."""
         return [len(s) for s in self.spans(text)]
+
+
+def _follows(words: list[str], parts: list[str], i: int, tail: tuple[str, ...],
+             stem: bool) -> bool:
+    """Whether the words after word ``i`` are ``tail`` (the last one a stem's beginning
+    when ``stem``), each after a gap of spaces or hyphens only."""
+    for k, w in enumerate(tail, 1):
+        word = words[i + k]
+        if not (word.startswith(w) if stem and k == len(tail) else word == w):
+            return False
+        if not _GAP.fullmatch(parts[2 * (i + k)]):
+            return False
+    return True
 
 
 def _literal_words(body: str) -> list[str]:
