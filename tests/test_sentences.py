@@ -80,3 +80,33 @@ def test_own_voice_cues_count_praise_and_criticism_alike(voice):
 def test_missing_word_list_is_a_clear_error():
     with pytest.raises(ValueError, match="lack \\['sources'"):
         Voice({"reporting": [], "reporting_subject": [], "evaluative": [], "exhorting": []})
+
+
+def test_one_pass_reading_equals_the_sentence_by_sentence_reading(voice):
+    """A paragraph without quotation marks is read in one pass; every sentence's text,
+    attribution and cue counts are those of reading each sentence on its own."""
+    import json
+    import random
+
+    from framing.sentences import _FIRST_PERSON, Sentence
+
+    from conftest import SEEDS
+
+    def one_by_one(paragraph):
+        out = []
+        for s in split_sentences(paragraph) or [paragraph]:
+            attributed, own, (evaluative, exhorting) = voice._read(s)
+            out.append(Sentence(s, attributed, len(evaluative),
+                                len(exhorting) + len(_FIRST_PERSON.findall(own)), "?" in own))
+        return out
+
+    seeds = [json.loads(x)["text"] for x in (SEEDS / "paragraphs.jsonl").read_text(
+        ).splitlines()]
+    words = sorted({w for t in seeds for w in t.split()})
+    rng = random.Random(2)
+    generated = [" ".join(rng.choice(words + ["Mr.", "U.S.", "said.", "We", "?", "1."])
+                          for _ in range(rng.randint(1, 70))) for _ in range(3000)]
+    unquoted = [t for t in seeds + generated if not any(q in t for q in "“\"«”")]
+    assert len(unquoted) > 1000
+    for t in unquoted:
+        assert voice.analyse(t) == one_by_one(t), t[:120]

@@ -19,6 +19,7 @@ Standard library only.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -111,6 +112,12 @@ def split_sentences(text: str) -> list[str]:
     text = text.strip()
     if not text:
         return []
+    return [text[a:b] for a, b in _sentence_spans(text)]
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a stripped, non-empty paragraph (see
+    :func:`split_sentences`)."""
     spans = quote_spans(text)
     cuts = [0]
     for m in _BOUNDARY.finditer(text):
@@ -126,7 +133,14 @@ def split_sentences(text: str) -> list[str]:
             continue
         cuts.append(m.end())
     cuts.append(len(text))
-    return [s for s in (text[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False)) if s]
+    out = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        part = text[a:b]
+        body = part.strip()
+        if body:
+            start = a + len(part) - len(part.lstrip())
+            out.append((start, start + len(body)))
+    return out
 
 
 # Grammar words the attribution check walks over or stops at (not word lists a
@@ -273,11 +287,52 @@ class Voice:
 
     def analyse(self, paragraph: str) -> list[Sentence]:
         """The sentences of a paragraph with attribution and own-voice cue counts."""
+        if _QUOTE_MARK.search(paragraph) is None:
+            plain = self._analyse_unquoted(paragraph)
+            if plain is not None:
+                return plain
         out = []
         for s in split_sentences(paragraph) or [paragraph]:
             attributed, own, (evaluative, exhorting) = self._read(s)
             out.append(Sentence(s, attributed, len(evaluative),
                                 len(exhorting) + len(_FIRST_PERSON.findall(own)), "?" in own))
+        return out
+
+    def _analyse_unquoted(self, paragraph: str) -> list[Sentence] | None:
+        """:meth:`analyse` of a paragraph without quotation marks, its word lists matched
+        once over the whole paragraph: a sentence's own voice is then all of it, and a
+        match never spans two sentences (checked; None where one would)."""
+        text = paragraph.strip()
+        if not text:
+            return None
+        bounds = _sentence_spans(text)
+        index, sources = self._patterns()
+        strong, subject, evaluative, exhorting = index.spans(text)
+        first = [m.start() for m in _FIRST_PERSON.finditer(text)]
+        starts = [a for a, _ in bounds]
+        where = {}  # each match's sentence, or None when it would span two
+        for found in (strong, subject, evaluative, exhorting):
+            for a, b in found:
+                k = bisect_right(starts, a) - 1
+                if k < 0 or b > bounds[k][1]:
+                    return None
+                where[a, b] = k
+        n = len(bounds)
+        counts = [[0] * n for _ in range(4)]
+        for li, found in enumerate((strong, subject, evaluative, exhorting)):
+            for span in found:
+                counts[li][where[span]] += 1
+        people = [0] * n
+        for a in first:
+            people[bisect_right(starts, a) - 1] += 1
+        out = []
+        for k, (a, b) in enumerate(bounds):
+            s = text[a:b]
+            attributed = bool(counts[0][k]) or bool(_HEADLINE_SOURCE.search(s)) or any(
+                self._source_subject(s, x - a, sources) for x, _ in subject
+                if counts[1][k] and a <= x < b)
+            out.append(Sentence(s, attributed, counts[2][k], counts[3][k] + people[k],
+                                "?" in s))
         return out
 
     def own_voice_text(self, sentence: str) -> str:

@@ -23,6 +23,19 @@ _WORD = re.compile(r"\w+")
 _LEAD = re.compile(r"\w+")
 _SPLIT = re.compile(r"(\w+)")
 _GAP = re.compile(r"[\s\-]+")
+#: The split of the texts seen last: the codebook, the cues and the sentence rule each
+#: look the same paragraph up, and split it once.
+_RECENT: dict[str, list[str]] = {}
+_RECENT_LIMIT = 4 * 2 ** 20  # characters of text remembered, at most
+_recent_size = [0]
+
+
+def _remember(text: str, parts: list[str]) -> None:
+    if _recent_size[0] + len(text) > _RECENT_LIMIT:
+        _RECENT.clear()
+        _recent_size[0] = 0
+    _RECENT[text] = parts
+    _recent_size[0] += len(text)
 
 
 def term_regex(term: str) -> str | None:
@@ -100,9 +113,13 @@ class TermIndex:
         """Per list, the (start, end) of each match in ``text``."""
         names, exact, prefix, fallback, patterns, cache = self._built or self._build()
         out: list[list[tuple[int, int]]] = [[] for _ in names]
-        low = text.lower()
-        if len(low) == len(text):  # one split gives the words and what lies between
-            parts = _SPLIT.split(low)
+        parts = _RECENT.get(text)
+        if parts is None:
+            low = text.lower()
+            if len(low) == len(text):  # one split gives the words and what lies between
+                parts = _SPLIT.split(low)
+                _remember(text, parts)
+        if parts is not None:
             words = parts[1::2]
         else:  # a character whose lower case is longer: offsets would shift
             parts = None
