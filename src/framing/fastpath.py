@@ -14,7 +14,9 @@ numpy only, with framing's own feature classes.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -32,7 +34,8 @@ class _Tfidf:
     """A fitted ``TfidfVectorizer`` as lookups: n-grams to columns, IDF, normalisation."""
 
     def __init__(self, vec):
-        if vec.norm not in ("l2", None) or getattr(vec, "dtype", np.float64) != np.float64:
+        self.dtype = np.dtype(getattr(vec, "dtype", np.float64))
+        if vec.norm not in ("l2", None) or self.dtype not in (np.float64, np.float32):
             raise Unsupported("tf-idf with another norm or dtype")
         self.analyze = vec.build_analyzer()
         self.vocab = vec.vocabulary_
@@ -46,18 +49,25 @@ class _Tfidf:
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        val = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        val = np.fromiter(counts.values(), dtype=self.dtype, count=len(counts))
         if self.binary:
             val[:] = 1.0
         if self.sublinear:
-            val = np.log(val) + 1.0
+            val = np.log(val) + self.dtype.type(1.0)
         if self.idf is not None:
             val = val * self.idf[idx]
-        if self.norm == "l2":
+        if self.norm == "l2" and self.dtype == np.float64:
             norm = np.sqrt(np.dot(val, val))
             if norm > 0:
                 val = val / norm
-        return idx, val
+        elif self.norm == "l2":
+            # as the batch path: float32 squares added in float64, in column order (a
+            # float32 result is sensitive to the last bit of the norm)
+            square = (val * val)[np.argsort(idx)].astype(np.float64).tolist()
+            norm = np.sqrt(reduce(operator.add, square, 0.0))
+            if norm > 0:
+                val = (val / norm).astype(self.dtype)
+        return idx, val.astype(np.float64)
 
 
 class _Dense:

@@ -196,7 +196,7 @@ class Tfidf(TfidfVectorizer):
             data *= self.idf_[col]
         if self.norm is not None:
             weight = data * data if self.norm == "l2" else np.abs(data)
-            norms = np.bincount(row, weights=weight, minlength=n_docs).astype(self.dtype)
+            norms = np.bincount(row, weights=weight, minlength=n_docs)  # summed in float64
             if self.norm == "l2":
                 np.sqrt(norms, out=norms)
             norms[norms == 0.0] = 1.0
@@ -637,7 +637,8 @@ def build_features(cfg: Any, codebook: Mapping[str, Sequence[str]] | None = None
         params = {k: _tuple(v) if k.endswith("_range") else v for k, v in sub.items()}
         if name in ("word", "char"):
             params.setdefault("analyzer", "word" if name == "word" else "char_wb")
-            est = Tfidf(dtype=np.float64, **params)
+            # character n-grams are many: their matrix is kept in float32
+            est = Tfidf(dtype=np.float64 if name == "word" else np.float32, **params)
         elif name == "hashing":
             tfidf = params.pop("tfidf", True)
             sublinear = params.pop("sublinear_tf", True)

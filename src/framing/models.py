@@ -28,6 +28,26 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 FAMILIES = ("logreg", "linear_svm", "sgd", "ridge", "cnb")  # and "ensemble" of these
 
 
+#: A fitted coefficient matrix with more entries than this is kept in float32: half the
+#: memory and model file of a wide vocabulary or many labels, scores within about 1e-6.
+COMPACT_FROM = 1 << 16
+
+
+def compact(coef: np.ndarray) -> np.ndarray:
+    """``coef`` in float32 when it has more than :data:`COMPACT_FROM` entries."""
+    coef = np.asarray(coef)
+    if coef.dtype == np.float64 and coef.size > COMPACT_FROM:
+        return coef.astype(np.float32)
+    return coef
+
+
+def _compact_inner(model) -> None:
+    """Compact the coefficients a fitted scikit-learn linear model keeps."""
+    coef = getattr(model, "coef_", None)
+    if isinstance(coef, np.ndarray) and not isinstance(model, ComplementNB):
+        model.coef_ = compact(coef)
+
+
 def _scores_to_proba(d: np.ndarray) -> np.ndarray:
     """Sigmoid of binary scores (n,), softmax of multiclass scores (n, k)."""
     if d.ndim == 1:
@@ -181,7 +201,13 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         Xp = self._prepare(X)
         self.n_iter_ = 0  # the most iterations any underlying fit took
         if not self.nb_weight:
-            self.model_, self.coef_, self.intercept_ = self._fit_one(Xp, y)
+            self.model_, coef, self.intercept_ = self._fit_one(Xp, y)
+            _compact_inner(self.model_)
+            inner = getattr(self.model_, "coef_", None)
+            # the inner model's own array where it is the same matrix (stored once)
+            self.coef_ = np.atleast_2d(inner) if inner is not None and np.shape(
+                np.atleast_2d(inner)) == coef.shape and not isinstance(
+                self.model_, ComplementNB) else compact(coef)
             self.nb_ratio_ = None
             return self
         binary = len(self.classes_) == 2
@@ -201,12 +227,13 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
             w = w.ravel()
             if self.nb_beta != 1.0:
                 w = (1 - self.nb_beta) * np.abs(w).mean() + self.nb_beta * w
+            _compact_inner(model)
             self.models_.append(model)
             ratios.append(r)
             coefs.append(w * r)
             intercepts.append(b[0])
-        self.nb_ratio_ = np.vstack(ratios)
-        self.coef_ = np.vstack(coefs)
+        self.nb_ratio_ = compact(np.vstack(ratios))
+        self.coef_ = compact(np.vstack(coefs))
         self.intercept_ = np.asarray(intercepts)
         return self
 
@@ -286,7 +313,7 @@ class AveragedLinear(ClassifierMixin, BaseEstimator):
         members = self.members or [{"family": "logreg"}]
         self.estimators_ = [LinearTextClassifier(**dict(m)).fit(X, y) for m in members]
         self.classes_ = self.estimators_[0].classes_
-        self.coef_ = np.mean([e.coef_ for e in self.estimators_], axis=0)
+        self.coef_ = compact(np.mean([e.coef_ for e in self.estimators_], axis=0))
         self.intercept_ = np.mean([e.intercept_ for e in self.estimators_], axis=0)
         return self
 
@@ -445,7 +472,7 @@ class PriorLinear(ClassifierMixin, BaseEstimator):
             coefs.append(w)
             intercepts.append(b)
             self.n_iter_ = max(self.n_iter_, it)
-        self.coef_ = np.vstack(coefs)
+        self.coef_ = compact(np.vstack(coefs))
         self.intercept_ = np.asarray(intercepts)
         return self
 
@@ -495,7 +522,7 @@ class PriorOneVsRest(PriorLinear):
         for j in range(Y.shape[1]):
             est = PriorLinear(prior_columns={1: list(cols[j])}, **params)
             w, b, it = est._fit_binary(X, Y[:, j].astype(int), list(cols[j]), [])
-            est.coef_, est.intercept_ = w[None, :], np.array([b])
+            est.coef_, est.intercept_ = compact(w[None, :]), np.array([b])
             est.classes_, est.n_iter_, est.n_features_in_ = np.array([0, 1]), it, X.shape[1]
             self.estimators_.append(est)
         self.classes_ = np.arange(Y.shape[1])

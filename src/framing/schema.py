@@ -161,7 +161,8 @@ class CharFeatures:
     analyzer: str = "char_wb"
     ngram_range: list[int] = field(default_factory=lambda: [2, 5])
     min_df: int = 1
-    max_features: int | None = None
+    # the most frequent n-grams kept: bounded memory on a large corpus (None: all)
+    max_features: int | None = 262144
     sublinear_tf: bool = True
     lowercase: bool = True
 
