@@ -21,14 +21,29 @@ def test_bench_prints_every_table(trained, tmp_path):
     assert "training time grows as n^" in out and "prediction time grows as n^" in out
     assert "| trainer (600 documents, 8 labels) | macro-F1 | seconds | peak MB |" in out
     assert "one-vs-rest LinearSVC (balanced)" in out and "5-fold `cross_val_predict`" in out
-    assert "framing's 5-fold run took" in out
+    assert "framing's 5-fold run took" in out and "framing's model file:" in out
     text = report.read_text()
     assert text.startswith("Run ") and "## Scale (streaming path, generated corpora)" in text
     assert "## Many labels (generated corpus)" in text
     if dask:
+        assert "| largest Python worker | JVM |" in text
         assert "| Dask, local cluster of 2 workers |" in text
         assert "| one process (`framing predict`, JSON lines) |" in text
         if importlib.util.find_spec("pyspark") is not None and shutil.which("java"):
             assert "| Spark local mode (2 cores), `mlflow.pyfunc.spark_udf` |" in text
     else:
         assert "Scale out (Dask) skipped" in out
+
+
+def test_memory_is_sampled_per_worker():
+    """The sampler tells the command's own process from the Python processes it starts."""
+    import sys
+
+    from framing.bench import run_measured
+
+    code = ("import subprocess, sys; subprocess.run([sys.executable, '-c', "
+            "'b = bytearray(300 * 2 ** 20); import time; time.sleep(1.0)'])")
+    r, wall, total, own, worker, jvm = run_measured([sys.executable, "-c", code])
+    assert r.returncode == 0 and wall > 1.0
+    assert worker > 300 and own < worker and total >= own + worker - 1
+    assert jvm == 0
