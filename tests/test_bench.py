@@ -12,6 +12,7 @@ def test_bench_prints_every_table(trained, tmp_path):
     dask = importlib.util.find_spec("distributed") is not None
     code, out, err = run_cli("python", "-m", "framing.bench", "--corpora", "", "--sizes",
                              "1000,3000", "--model", trained[0], "--multilabel", "600x8",
+                             "--multilabel-experiments", "text_classifier",
                              "--dask", "4000x2", "--dask-workers", "2", "--no-fasttext",
                              "--output", report)
     assert code == 0, err[-2000:]
@@ -19,9 +20,11 @@ def test_bench_prints_every_table(trained, tmp_path):
     assert "`import framing` + `framing.load`" in out
     assert "| 1,000 |" in out and "| 3,000 |" in out
     assert "training time grows as n^" in out and "prediction time grows as n^" in out
-    assert "| trainer (600 documents, 8 labels) | macro-F1 | seconds | peak MB |" in out
+    assert ("| trainer (600 documents, 8 labels) | macro-F1 | seconds | peak MB | model MB |"
+            in out)
     assert "one-vs-rest LinearSVC (balanced)" in out and "5-fold `cross_val_predict`" in out
-    assert "framing's 5-fold run took" in out and "framing's model file:" in out
+    assert "| framing, `experiment=text_classifier`, given split |" in out
+    assert "framing's 5-fold run took" in out and "`framing.load` of the default" in out
     text = report.read_text()
     assert text.startswith("Run ") and "## Scale (streaming path, generated corpora)" in text
     assert "## Many labels (generated corpus)" in text

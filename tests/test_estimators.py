@@ -108,11 +108,15 @@ def test_wide_coefficients_are_kept_in_float32(monkeypatch):
     y = rng.integers(0, 2, 300)
     Y = rng.integers(0, 2, (300, 3))
     for est, target in [(LinearTextClassifier(), y), (LinearTextClassifier(nb_weight=True), y),
+                        (LinearTextClassifier(family="cnb"), y),
                         (PriorLinear(), y), (AveragedLinear(), y), (PriorOneVsRest(), Y)]:
         est.fit(wide, target)
         coefs = [e.coef_ for e in getattr(est, "estimators_", [est])
                  if hasattr(e, "coef_") and not isinstance(est, AveragedLinear)] or [est.coef_]
         assert all(c.dtype == np.float32 for c in coefs), type(est).__name__
+        if est.__dict__.get("family") == "cnb":  # naive Bayes keeps no counts
+            assert not hasattr(est.model_, "feature_count_")
+            assert est.model_.feature_log_prob_.dtype == np.float32
         back = pickle.loads(pickle.dumps(est))
         assert np.array_equal(back.predict_proba(wide), est.predict_proba(wide))
     full = LinearTextClassifier().fit(wide, y)

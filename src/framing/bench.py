@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -574,9 +575,11 @@ def dask_table(n: int, n_shards: int, workers: list[int], workdir: Path) -> list
     return out
 
 
-def multilabel_table(n_docs: int, n_labels: int, workdir: Path) -> list[str]:
-    """Markdown rows: the many-label training comparison (:func:`multilabel_row`), and
-    framing's 5-fold cross-validation of the training part beside scikit-learn's."""
+def multilabel_table(n_docs: int, n_labels: int, workdir: Path,
+                     experiments: Sequence[str] = ()) -> list[str]:
+    """Markdown rows: the many-label training comparison (:func:`multilabel_row`),
+    framing's 5-fold cross-validation of the training part beside scikit-learn's, and
+    the given split trained with each of ``experiments`` (named experiments)."""
     path = generate_multilabel(workdir / "multilabel.jsonl", n_docs, n_labels)
     r = multilabel_row(path, n_labels)
     train_part = workdir / "multilabel_train.jsonl"
@@ -584,24 +587,29 @@ def multilabel_table(n_docs: int, n_labels: int, workdir: Path) -> list[str]:
                                   if x["part"] == "train"), encoding="utf-8")
     cv = framing_multilabel(train_part, n_labels, split=False)
     n_train = len(_rows(train_part))
-    return [f"| trainer ({n_docs:,} documents, {n_labels} labels) | macro-F1 | seconds | "
-            "peak MB |", "| --- | --- | --- | --- |",
-            f"| framing, default config, given split: fit on train, score test | "
-            f"{r['framing_macro_f1']:.4f} (test) | {r['framing_s']:.1f} | "
-            f"{r['framing_peak_mb']:,.0f} |",
-            f"| scikit-learn TF-IDF + one-vs-rest LinearSVC (balanced), the same split | "
-            f"{r['sklearn_macro_f1']:.4f} (test) | {r['sklearn_split_s']:.1f} | |",
-            f"| framing, default config, 5-fold cross-validation of the {n_train:,} training "
-            f"documents ({cv['strategy']}), thresholds, final fit | {cv['macro']:.4f} "
-            f"(out of fold) | {cv['s']:.1f} | {cv['peak_mb']:,.0f} |",
-            f"| scikit-learn, the same pipeline, 5-fold `cross_val_predict` | "
-            f"{r['sklearn_cv5_macro_f1']:.4f} (out of fold) | {r['sklearn_cv5_s']:.1f} | |",
-            "",
-            f"framing's model file: {r['framing_model_mb']:,.1f} MB; `import framing` + "
-            f"`framing.load` in a fresh process: {r['framing_load_s']:.2f} s. "
-            f"framing's 5-fold run took {cv['s'] / r['sklearn_cv5_s']:.2f}x scikit-learn's "
-            f"5-fold `cross_val_predict` (framing: from process start to exit, peak memory of "
-            f"all its processes; scikit-learn: in the benchmark's process, fits only)."]
+    out = [f"| trainer ({n_docs:,} documents, {n_labels} labels) | macro-F1 | seconds | "
+           "peak MB | model MB |", "| --- | --- | --- | --- | --- |",
+           f"| framing, default config, given split: fit on train, score test | "
+           f"{r['framing_macro_f1']:.4f} (test) | {r['framing_s']:.1f} | "
+           f"{r['framing_peak_mb']:,.0f} | {r['framing_model_mb']:,.1f} |",
+           f"| scikit-learn TF-IDF + one-vs-rest LinearSVC (balanced), the same split | "
+           f"{r['sklearn_macro_f1']:.4f} (test) | {r['sklearn_split_s']:.1f} | | |",
+           f"| framing, default config, 5-fold cross-validation of the {n_train:,} training "
+           f"documents ({cv['strategy']}), thresholds, final fit | {cv['macro']:.4f} "
+           f"(out of fold) | {cv['s']:.1f} | {cv['peak_mb']:,.0f} | {cv['model_mb']:,.1f} |",
+           f"| scikit-learn, the same pipeline, 5-fold `cross_val_predict` | "
+           f"{r['sklearn_cv5_macro_f1']:.4f} (out of fold) | {r['sklearn_cv5_s']:.1f} | | |"]
+    for name in experiments:
+        e = framing_multilabel(path, n_labels, [f"experiment={name}"])
+        out.append(f"| framing, `experiment={name}`, given split | {e['macro']:.4f} (test) | "
+                   f"{e['s']:.1f} | {e['peak_mb']:,.0f} | {e['model_mb']:,.1f} |")
+    return out + [
+        "",
+        f"`import framing` + `framing.load` of the default config's model in a fresh "
+        f"process: {r['framing_load_s']:.2f} s. framing's 5-fold run took "
+        f"{cv['s'] / r['sklearn_cv5_s']:.2f}x scikit-learn's 5-fold `cross_val_predict` "
+        f"(framing: from process start to exit, saving the model included, peak memory of "
+        f"all its processes; scikit-learn: in the benchmark's process, fits only)."]
 
 
 def machine() -> str:
@@ -628,6 +636,8 @@ def main(argv=None) -> int:
                    help="bundle for the predictor table (make train writes it)")
     p.add_argument("--multilabel", default="10000x90",
                    help="DOCSxLABELS of the generated many-label corpus ('' skips it)")
+    p.add_argument("--multilabel-experiments", default="",
+                   help="named experiments also trained on that corpus (comma-separated)")
     p.add_argument("--dask", default="1000000x10",
                    help="PARAGRAPHSxSHARDS labelled with --engine dask ('' skips it)")
     p.add_argument("--dask-workers", default="1,2")
@@ -661,7 +671,8 @@ def main(argv=None) -> int:
         n_docs, n_labels = map(int, args.multilabel.lower().split("x"))
         print("\n## Many labels\n", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
-            rows = multilabel_table(n_docs, n_labels, Path(tmp))
+            rows = multilabel_table(n_docs, n_labels, Path(tmp), [
+                e for e in args.multilabel_experiments.split(",") if e])
         print("\n".join(rows), flush=True)
         report += ["## Many labels (generated corpus)", "", *rows, ""]
     if args.dask and importlib.util.find_spec("distributed") is None:

@@ -42,9 +42,16 @@ def compact(coef: np.ndarray) -> np.ndarray:
 
 
 def _compact_inner(model) -> None:
-    """Compact the coefficients a fitted scikit-learn linear model keeps."""
+    """Compact the coefficients a fitted scikit-learn linear model keeps; naive Bayes
+    keeps only the log-probabilities it predicts with (not its counts)."""
+    if isinstance(model, ComplementNB):
+        if model.feature_log_prob_.size > COMPACT_FROM:
+            model.feature_log_prob_ = compact(model.feature_log_prob_)
+            for name in ("feature_count_", "feature_all_"):
+                model.__dict__.pop(name, None)
+        return
     coef = getattr(model, "coef_", None)
-    if isinstance(coef, np.ndarray) and not isinstance(model, ComplementNB):
+    if isinstance(coef, np.ndarray):
         model.coef_ = compact(coef)
 
 
