@@ -62,10 +62,14 @@ def test_the_batch_tfidf_equals_scikit_learns(params):
     from framing.features import Tfidf
 
     corpus = texts()
-    train, held = corpus[:800], corpus[800:] + [
+    train, held = corpus[:150], corpus[150:] * 4 + [
         "", " ", "a", "?!", "qxframingsepqx", "trade qxframingsepqx talks", "İstanbul ſtate",
         "Trade\n\nTalks", "talks talks talks talks"]
+    from framing.features import _PLANS
+
     ours, theirs = Tfidf(**params).fit(train), TfidfVectorizer(**params).fit(train)
+    ours.transform(held[:1])  # too few texts to pay for the lookup tables: scikit-learn's
+    assert _PLANS[ours][1] is None
     for batch in (held, held[:1], held[-9:]):
         a, b = ours.transform(batch), theirs.transform(batch)
         assert type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype
@@ -73,6 +77,7 @@ def test_the_batch_tfidf_equals_scikit_learns(params):
         assert a.indices.tolist() == b.indices.tolist()
         tol = 1e-15
         assert np.allclose(a.data, b.data, rtol=0, atol=tol)
+        assert _PLANS[ours][1]  # the vectorised transform, from the first full batch on
     refit = Tfidf(**params).fit(train)
     refit.transform(held)
     refit.fit(held)  # a new vocabulary: the lookup tables follow it
