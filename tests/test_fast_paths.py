@@ -1,8 +1,10 @@
 """The fast paths give what the plain ones give: word lists matched in one pass equal
-their regular expressions; the one-text scorer equals the batch path."""
+their regular expressions; the runtime equals the scikit-learn path."""
 
 import json
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -107,22 +109,69 @@ def test_sentence_shortcuts_equal_their_expressions():
                                        ["features.char.enabled=true"],
                                        ["features.word.token_pattern='(?u)\\b\\w+\\b|[?!]'"]],
                          ids=["default", "logreg", "ensemble", "chars", "tokens"])
-def test_the_one_text_scorer_equals_the_batch_path(overrides):
+def test_the_runtime_equals_the_scikit_learn_path(overrides, tmp_path):
+    """The runtime (numpy alone) gives the scikit-learn path's scores to 1e-9: compiled
+    from a model just trained, and read back from its file."""
     seeds = [json.loads(x) for x in (SEEDS / "paragraphs.jsonl").read_text().splitlines()]
     model, _ = framing.fit(
         seeds, tasks=[{"name": "theme", "kind": "multilabel",
                        "labels": ["security", "economy", "diplomacy", "gaza"]},
                       {"name": "tone", "labels": ["promotional", "reportorial"]}],
         group_column="article", overrides=["eval.n_boot=0", *overrides])
-    fast = model._fast_scorer()
-    assert fast is not None
     sample = texts()[:200]
-    batch = model.scores(sample)  # more than FAST_MAX texts: the batch path
-    for i, t in enumerate(sample):
-        one = fast.scores(t)
+    plain = model.scores(X=model.transform(sample))  # scikit-learn's estimators
+    runtime = model.runtime
+    assert runtime is not None
+    loaded = framing.load(model.save(tmp_path / "m.joblib"))
+    one = [runtime.scores([t]) for t in sample[:20]]  # one text at a time
+    for scores, rows in [(runtime.scores(sample), slice(None)),
+                         (loaded.scores(sample), slice(None)),
+                         *[(s, slice(i, i + 1)) for i, s in enumerate(one)]]:
         for task in model.tasks:
-            assert np.allclose(one[task], batch[task][i], rtol=0, atol=1e-9)
+            assert np.allclose(scores[task], plain[task][rows], rtol=0, atol=1e-9)
     assert model.predict(sample[0]) == model.predict(sample[:20])[0]
+    assert loaded.predict(sample[:20]) == model.predict(sample[:20])
+
+
+@pytest.mark.parametrize("params", [
+    {"analyzer": "word", "ngram_range": (1, 3), "token_pattern": r"(?u)\b\w\w+\b|[,;]"},
+    {"analyzer": "word", "ngram_range": (2, 2), "lowercase": False},
+    {"analyzer": "char_wb", "ngram_range": (2, 5)}, {"analyzer": "char_wb", "ngram_range": (1, 1)},
+    {"analyzer": "char", "ngram_range": (1, 4)}, {"analyzer": "char", "ngram_range": (3, 6)}],
+    ids=["word-pattern", "bigrams-cased", "char_wb", "char_wb-1", "char", "char-3-6"])
+def test_the_runtime_analysers_equal_scikit_learns(params):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from framing.features import Tfidf
+    from framing.runtime import Ngrams
+
+    vec = TfidfVectorizer(**params).fit(texts()[:100])
+    ngrams = Ngrams.from_vocabulary(vec.vocabulary_, Tfidf.runtime_settings(vec), vec.idf_)
+    analyse = vec.build_analyzer()
+    for t in texts()[:300] + ["", " a ", "ab", "Tab\tand  two   spaces\n\nhere"]:
+        assert sorted(ngrams.analyse(t)) == sorted(analyse(t)), t[:60]
+    batch = texts()[100:400]
+    row, col, val = ngrams.coo(batch)
+    expected = vec.transform(batch).tocoo()
+    order = np.lexsort((expected.col, expected.row))
+    assert row.tolist() == expected.row[order].tolist()
+    assert col.tolist() == expected.col[order].tolist()
+    assert np.allclose(val, expected.data[order], rtol=0, atol=1e-15)
+
+
+def test_a_loaded_model_labels_without_scikit_learn(trained):
+    """Loading and labelling import neither scikit-learn nor scipy nor joblib; an
+    explanation reads the rest of the file then, and agrees with the labels."""
+    code = ("import json, sys, framing; m = framing.load(sys.argv[1]); "
+            "r = m.predict(['Iran and Pakistan signed eight agreements on trade.'] * 30); "
+            "before = sorted(k for k in ('sklearn', 'scipy', 'joblib') if k in sys.modules); "
+            "e = m.explain('Iran and Pakistan signed eight agreements on trade.', 'theme'); "
+            "print(json.dumps([before, 'sklearn' in sys.modules, r[0], e['score']]))")
+    out = subprocess.run([sys.executable, "-c", code, str(trained[0])], capture_output=True,
+                         text=True, check=True)
+    before, after, first, score = json.loads(out.stdout)
+    assert before == [] and after is True
+    assert score == pytest.approx(max(first["scores"]["theme"].values()), abs=1e-6)
 
 
 @pytest.mark.slow
@@ -137,3 +186,14 @@ def test_the_general_pipeline_does_not_collapse_on_many_rare_labels(tmp_path):
     assert row["framing_macro_f1"] >= row["sklearn_macro_f1"]
     default = multilabel_row(path, 15, [])
     assert default["framing_macro_f1"] >= default["sklearn_macro_f1"] - 0.02
+
+
+def test_the_model_file_stores_each_weight_array_once(trained):
+    """The runtime section and the scikit-learn part share their arrays: the joblib
+    stream refers to the runtime's weights instead of repeating them, and a loaded model
+    holds them once in memory."""
+    model = framing.load(trained[0])
+    model.explain("Iran and Pakistan signed eight agreements on trade.", "theme")  # all read
+    weights = model.runtime.heads["theme"][1]
+    for sub, w in zip(model.estimators["theme"].estimators_, weights, strict=True):
+        assert np.shares_memory(sub.coef_, w)

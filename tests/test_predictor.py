@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import framing
-from framing.model import FORMAT_VERSION, card_path, read_bundle, sha_path
+from framing.model import FORMAT_VERSION, READABLE_VERSIONS, card_path, read_bundle, sha_path
 
 from conftest import ROOT, SEEDS, run_cli
 
@@ -116,7 +116,11 @@ def test_tampered_bundle_refuses_to_load(trained, tmp_path):
 def test_truncated_bundle(trained, tmp_path):
     p = tmp_path / "m.joblib"
     p.write_bytes(trained[0].read_bytes()[:500])
-    with pytest.raises(framing.ModelLoadError, match="not a readable joblib file.*truncated"):
+    with pytest.raises(framing.ModelLoadError, match="not a readable model file.*truncated"):
+        framing.load(p)
+    joblib.dump(read_bundle(trained[0]), p)  # a version-2 file (one joblib stream), cut
+    p.write_bytes(p.read_bytes()[:500])
+    with pytest.raises(framing.ModelLoadError, match="not a readable model file.*truncated"):
         framing.load(p)
 
 
@@ -127,7 +131,7 @@ def test_foreign_joblib_file(tmp_path):
         framing.load(p)
     q = tmp_path / "text.joblib"
     q.write_text("hello")
-    with pytest.raises(framing.ModelLoadError, match="not a readable joblib file"):
+    with pytest.raises(framing.ModelLoadError, match="not a readable model file"):
         framing.load(q)
 
 
@@ -136,8 +140,9 @@ def test_wrong_format_version(trained, tmp_path):
     bundle["format_version"] = FORMAT_VERSION + 1
     p = tmp_path / "future.joblib"
     joblib.dump(bundle, p)
-    with pytest.raises(framing.ModelLoadError, match="format version 3; this framing reads "
-                                                     "versions 1, 2"):
+    readable = ", ".join(map(str, READABLE_VERSIONS))
+    with pytest.raises(framing.ModelLoadError, match=f"format version {FORMAT_VERSION + 1}; "
+                                                     f"this framing reads versions {readable}"):
         framing.load(p)
 
 
@@ -155,10 +160,16 @@ def test_scikit_learn_version_mismatch_warns_or_errors(trained, tmp_path):
     model = framing.load(trained[0])
     model.card["versions"]["scikit-learn"] = "0.0.1"
     p = model.save(tmp_path / "old.joblib")
+    loaded = framing.load(p)  # labelling needs no scikit-learn: no warning yet
+    assert loaded.predict(TEXTS) == model.predict(TEXTS)
     with pytest.warns(UserWarning, match="made with scikit-learn 0.0.1"):
-        framing.load(p)
+        loaded.explain(TEXTS[0], "tone")  # reads the scikit-learn part
     with pytest.raises(framing.ModelLoadError, match="made with scikit-learn 0.0.1"):
         framing.load(p, on_version_mismatch="error")
+    q = tmp_path / "old-v2.joblib"
+    joblib.dump(read_bundle(p, on_version_mismatch="ignore"), q)  # read whole at once
+    with pytest.warns(UserWarning, match="made with scikit-learn 0.0.1"):
+        framing.load(q, verify=False)
 
 
 def test_bundle_files_and_card(trained):

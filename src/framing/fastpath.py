@@ -1,125 +1,57 @@
-"""One text at a time, without scikit-learn's per-call machinery.
+"""Compiling a fitted model into its runtime.
 
-Labelling a single paragraph through the feature union and the estimators spends most
-of its time in input validation, parallel-configuration lookups and sparse-matrix
-construction. :class:`FastScorer` compiles a fitted model once into plain lookups — word
-or character n-gram to column and IDF weight, the term indexes, the scales, and each
-label's weight vector — and scores one text with a few dictionary lookups and a dot
-product. Scores equal the batch path's to 1e-9 (a test holds them so); a part it cannot
-compile (an estimator whose probabilities are not a function of one linear score, say)
-raises :class:`Unsupported`, and the model keeps using the batch path.
-
-numpy only, with framing's own feature classes.
+A :class:`~framing.model.FramingModel` holds scikit-learn objects: a feature union and
+one estimator per task. :func:`compile_model` turns them into a
+:class:`~framing.runtime.Runtime` — n-gram tables, word lists and each label's weight
+vector — which scores texts with numpy alone and is saved in the model file beside
+them. A part it cannot reproduce (an estimator whose probabilities are not a function
+of one linear score, a hashing vectoriser, another model's scores as features) raises
+:class:`Unsupported`; such a model is saved without a runtime and scores through
+scikit-learn.
 """
 
 from __future__ import annotations
 
-import operator
-from collections import Counter
-from functools import reduce
 from typing import Any
 
 import numpy as np
+
+from framing.runtime import Ngrams, Runtime
 
 
 class Unsupported(Exception):
     """A model part the fast path does not compile."""
 
 
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-class _Tfidf:
-    """A fitted ``TfidfVectorizer`` as lookups: n-grams to columns, IDF, normalisation."""
-
-    def __init__(self, vec):
-        self.dtype = np.dtype(getattr(vec, "dtype", np.float64))
-        if vec.norm not in ("l2", None) or self.dtype not in (np.float64, np.float32):
-            raise Unsupported("tf-idf with another norm or dtype")
-        self.analyze = vec.build_analyzer()
-        self.vocab = vec.vocabulary_
-        self.binary = vec.binary
-        self.sublinear = vec.sublinear_tf
-        self.idf = vec.idf_ if vec.use_idf else None
-        self.norm = vec.norm
-
-    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(j for j in map(self.vocab.get, self.analyze(text)) if j is not None)
-        if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        val = np.fromiter(counts.values(), dtype=self.dtype, count=len(counts))
-        if self.binary:
-            val[:] = 1.0
-        if self.sublinear:
-            val = np.log(val) + self.dtype.type(1.0)
-        if self.idf is not None:
-            val = val * self.idf[idx]
-        if self.norm == "l2" and self.dtype == np.float64:
-            norm = np.sqrt(np.dot(val, val))
-            if norm > 0:
-                val = val / norm
-        elif self.norm == "l2":
-            # as the batch path: float32 squares added in float64, in column order (a
-            # float32 result is sensitive to the last bit of the norm)
-            square = (val * val)[np.argsort(idx)].astype(np.float64).tolist()
-            norm = np.sqrt(reduce(operator.add, square, 0.0))
-            if norm > 0:
-                val = (val / norm).astype(self.dtype)
-        return idx, val.astype(np.float64)
-
-
-class _Dense:
-    """A text-in transformer that makes one dense row (codebook, style, voice), with an
-    optional scale (``MaxAbsScaler``)."""
-
-    def __init__(self, row, scale=None):
-        self.row = row
-        self.scale = scale
-
-    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        val = np.asarray(self.row(text), dtype=np.float64)
-        if self.scale is not None:
-            val = val / self.scale
-        idx = np.flatnonzero(val)
-        return idx, val[idx]
-
-
-class _Generic:
-    """Any other transformer: its own ``transform`` on one text (correct, not fast)."""
-
-    def __init__(self, est):
-        self.est = est
-
-    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        row = self.est.transform([text])
-        row = row.tocsr() if hasattr(row, "tocsr") else np.asarray(row)
-        if hasattr(row, "indices"):
-            return row.indices.astype(np.int64), row.data.astype(np.float64)
-        val = np.ravel(row)
-        idx = np.flatnonzero(val)
-        return idx, val[idx]
-
-
 def _part(est):
-    """The compiled form of one family of a feature union."""
+    """The runtime form of one family of a feature union, or Unsupported."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import MaxAbsScaler
 
-    from framing.features import CodebookLexicon, StyleCues, VoiceFeatures
+    from framing.features import CodebookLexicon, StyleCues, Tfidf, VoiceFeatures
 
     if isinstance(est, TfidfVectorizer):
-        return _Tfidf(est)
+        settings = Tfidf.runtime_settings(est)
+        if (est.input != "content" or est.preprocessor is not None
+                or est.tokenizer is not None or est.stop_words is not None
+                or est.strip_accents is not None or est.norm not in ("l2", "l1", None)
+                or settings["analyzer"] not in ("word", "char", "char_wb")
+                or np.dtype(est.dtype) not in (np.float64, np.float32)):
+            raise Unsupported("tf-idf with a preprocessor, stop words or another norm")
+        return Ngrams.from_vocabulary(est.vocabulary_, settings,
+                                      est.idf_ if est.use_idf else None)
     if isinstance(est, CodebookLexicon):
-        return _Dense(est.row)
+        return est.lexicon()
     if isinstance(est, VoiceFeatures):
-        return _Dense(est.row)
+        scorer = est.scorer_
+        if scorer is not None and scorer.runtime is None:
+            raise Unsupported("a scorer model without a runtime")
+        return est.rule(scorer.runtime if scorer is not None else None)
     if (isinstance(est, Pipeline) and len(est.steps) == 2 and isinstance(est[0], StyleCues)
             and isinstance(est[1], MaxAbsScaler)):
-        return _Dense(est[0].row, est[1].scale_)
-    return _Generic(est)
+        return est[0].runtime_cues(est[1].scale_)
+    raise Unsupported(type(est).__name__)
 
 
 def _linear(est) -> tuple[np.ndarray, np.ndarray, str]:
@@ -152,91 +84,49 @@ def _linear(est) -> tuple[np.ndarray, np.ndarray, str]:
     raise Unsupported(type(est).__name__)
 
 
-class FastScorer:
-    """A fitted :class:`~framing.model.FramingModel` compiled for one text at a time.
-
-    Parameters
-    ----------
-    model : FramingModel
-        The model; its feature map must be a ``FeatureUnion`` (framing's own).
+def compile_model(model) -> Runtime:
+    """A fitted :class:`~framing.model.FramingModel` as a :class:`~framing.runtime.Runtime`.
 
     Raises
     ------
     Unsupported
-        If a task's estimator is not one whose probabilities follow from linear scores.
+        If a feature family or a task's estimator is not one the runtime reproduces.
     """
-
-    def __init__(self, model):
-        union = model.features
-        if not hasattr(union, "transformer_list"):
-            raise Unsupported("a feature map that is not a union")
-        weights = union.transformer_weights or {}
-        self.parts, offset = [], 0
-        for name, est in union.transformer_list:
-            width = len(_names(est))
-            self.parts.append((_part(est), offset, float(weights.get(name, 1.0))))
-            offset += width
-        self.n_features = offset
-        self.heads: list[tuple[str, Any]] = []
-        for t in model.specs:
-            if t.name in model.constant:
-                row = np.zeros(len(t.labels))
-                row[t.labels.index(model.constant[t.name])] = 1.0
-                self.heads.append((t.name, ("constant", row)))
-                continue
-            est = model.estimators[t.name]
-            if t.kind == "multilabel":
-                subs = getattr(est, "estimators_", None)
-                if subs is None:
-                    raise Unsupported("a multi-label model without one estimator per label")
-                ws, bs = [], []
-                for sub in subs:
-                    w, b, how = _linear(sub)
-                    if how != "sigmoid":
-                        raise Unsupported("a multi-label member that is not binary")
-                    ws.append(w[0])
-                    bs.append(b[0])
-                self.heads.append((t.name, ("labels", np.vstack(ws), np.asarray(bs))))
-                continue
-            w, b, how = _linear(est)
-            order = [t.labels.index(str(c)) for c in est.classes_]
-            self.heads.append((t.name, (how, w, b, order, len(t.labels))))
-
-    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The text's nonzero feature columns and values."""
-        idx, val = [], []
-        for part, offset, weight in self.parts:
-            i, v = part(text)
-            idx.append(i + offset)
-            val.append(v * weight if weight != 1.0 else v)
-        return np.concatenate(idx), np.concatenate(val)
-
-    def scores(self, text: str) -> dict[str, np.ndarray]:
-        """Per task, the scores of one text in label order (as ``FramingModel.scores``)."""
-        idx, val = self.features(text)
-        out = {}
-        for name, head in self.heads:
-            kind = head[0]
-            if kind == "constant":
-                out[name] = head[1].copy()
-            elif kind == "labels":
-                out[name] = _sigmoid(head[1][:, idx] @ val + head[2])
-            else:
-                _, w, b, order, k = head
-                d = w[:, idx] @ val + b
-                if kind == "sigmoid":
-                    p1 = _sigmoid(d[0])
-                    p = np.array([1.0 - p1, p1])
-                elif kind == "ovr":
-                    p = _sigmoid(d)
-                    p = p / p.sum()
-                else:
-                    e = np.exp(d - d.max())
-                    p = e / e.sum()
-                s = np.zeros(k)
-                s[order] = p
-                out[name] = s
-        return out
+    union = model.features
+    if not hasattr(union, "transformer_list"):
+        raise Unsupported("a feature map that is not a union")
+    weights = union.transformer_weights or {}
+    parts = []
+    for name, est in union.transformer_list:
+        part = _part(est)
+        if part.width != len(_names(est)):
+            raise Unsupported(f"family {name!r}: its width differs from the union's")
+        parts.append((part, float(weights.get(name, 1.0))))
+    heads: dict[str, Any] = {}
+    for t in model.specs:
+        if t.name in model.constant:
+            row = np.zeros(len(t.labels))
+            row[t.labels.index(model.constant[t.name])] = 1.0
+            heads[t.name] = ("constant", row)
+            continue
+        est = model.estimators[t.name]
+        if t.kind == "multilabel":
+            subs = getattr(est, "estimators_", None)
+            if subs is None:
+                raise Unsupported("a multi-label model without one estimator per label")
+            ws, bs = [], []
+            for sub in subs:
+                w, b, how = _linear(sub)
+                if how != "sigmoid":
+                    raise Unsupported("a multi-label member that is not binary")
+                ws.append(w)  # the estimator's own array: the model file stores it once
+                bs.append(b[0])
+            heads[t.name] = ("labels", ws, np.asarray(bs, dtype=np.float64))
+            continue
+        w, b, how = _linear(est)
+        order = [t.labels.index(str(c)) for c in est.classes_]
+        heads[t.name] = (how, w, np.asarray(b, dtype=np.float64), order)
+    return Runtime([(t.name, t.kind, t.labels) for t in model.specs], parts, heads)
 
 
 def _names(est) -> list:

@@ -12,12 +12,9 @@ numpy and scipy are imported here: a saved predictor unpickles these classes.
 
 from __future__ import annotations
 
-import math
-import re
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
-from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -28,11 +25,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.validation import check_is_fitted
 
+from framing.runtime import Cues, Lexicon, Ngrams, VoiceRule
 from framing.terms import TermIndex
-
-_TOKEN = re.compile(r"\w+(?:[’']\w+)*")
-_NUMBER = re.compile(r"\b\d[\d,.:]*\b")
-_QUOTES = ("\"", "“", "”", "«", "»")
 
 
 def _check_texts(X) -> list[str]:
@@ -59,10 +53,6 @@ class Tfidf(TfidfVectorizer):
     reads a pickle one instruction at a time.
     """
 
-    #: Token patterns whose tokens never hold a space, so that an n-gram's words are
-    #: its space-separated parts (the vectorised transform relies on it).
-    FAST_PATTERNS = (r"(?u)\b\w\w+\b", r"(?u)\b\w+\b", r"(?u)\b\w+\b|[!?]")
-
     def transform(self, raw_documents):
         """The documents' TF-IDF rows: scikit-learn's result, computed for the whole batch
         at once (one regular-expression pass per text, then array operations) when the
@@ -77,13 +67,13 @@ class Tfidf(TfidfVectorizer):
         return self._fast_transform(docs, plan)
 
     def _fast_plan(self, n_docs: int):
-        """Lookup tables for the vectorised transform; None where it does not apply
-        (another analyser, a preprocessor, stop words, …) or does not pay yet. Building
-        them takes about 2 µs an n-gram, what the faster transform saves on a sixth as
-        many texts as the vocabulary has entries (SUBJ: 0.29 s for 138,474 n-grams; 13
-        against 25 µs a sentence), so they are built once a fifth as many texts have
-        come: a cross-validation fold's texts mostly go through scikit-learn's loop, a
-        loaded model's batches through the tables."""
+        """The vectorised transform's tables (:class:`framing.runtime.Ngrams`); None where
+        it does not apply (another analyser, a preprocessor, stop words, …) or does not
+        pay yet. Building them takes about 2 µs an n-gram, what the faster transform saves
+        on a sixth as many texts as the vocabulary has entries (SUBJ: 0.29 s for 138,474
+        n-grams; 13 against 25 µs a sentence), so they are built once a fifth as many
+        texts have come: a cross-validation fold's texts mostly go through scikit-learn's
+        loop, a loaded model's batches through the tables."""
         vocab = getattr(self, "vocabulary_", None)
         cached = _PLANS.get(self)
         if cached is not None and cached[0] is vocab:  # for this very vocabulary
@@ -96,124 +86,36 @@ class Tfidf(TfidfVectorizer):
             _PLANS[self] = (vocab, None, seen)
             return None
         plan = False
-        lo, hi = self.ngram_range
-        if (vocab is not None and self.analyzer == "word" and self.input == "content"
-                and self.preprocessor is None and self.tokenizer is None
-                and self.stop_words is None and self.strip_accents is None
-                and self.token_pattern in self.FAST_PATTERNS and 1 <= lo <= hi <= 3
-                and self.norm in ("l2", "l1", None)):
-            words: dict[str, int] = {}
-            grams: list[list[tuple[tuple[int, ...], int]]] = [[] for _ in range(hi + 1)]
-            for feature, j in vocab.items():
-                parts = feature.split(" ")
-                if len(parts) > hi:
-                    break
-                grams[len(parts)].append((tuple(words.setdefault(w, len(words))
-                                                for w in parts), j))
-            else:
-                size = max(len(words), 1)
-                if size ** hi < 2 ** 62:
-                    uni = np.full(size, -1, dtype=np.int64)
-                    for (w,), j in grams[1]:
-                        uni[w] = j
-                    codes = [None, None]
-                    for n in range(2, hi + 1):
-                        code = np.asarray([_code(ws, size) for ws, _ in grams[n]],
-                                          dtype=np.int64)
-                        ids = np.asarray([j for _, j in grams[n]], dtype=np.int64)
-                        order = np.argsort(code, kind="stable")
-                        codes.append((code[order], ids[order]))
-                    words.setdefault(_SEPARATOR.strip(), -2)
-                    plan = (re.compile(_EQUIVALENT.get(self.token_pattern, self.token_pattern)),
-                            words, size, uni, codes)
+        if (vocab is not None and self.input == "content" and self.preprocessor is None
+                and self.tokenizer is None and self.stop_words is None
+                and self.strip_accents is None and self.norm in ("l2", "l1", None)
+                and Ngrams.vectorised(self.runtime_settings())):
+            plan = self.ngrams()
+            if plan.words is None:  # an n-gram with more words than the range
+                plan = False
         if vocab is not None:
             _PLANS[self] = (vocab, plan, seen)
         return plan or None
 
-    def _fast_transform(self, docs: list[str], plan):
-        pattern, words, size, uni, codes = plan
-        lo, hi = self.ngram_range
-        n_docs = len(docs)
-        # One pass over the batch: the texts joined by a separator word that no text
-        # holds (checked), so that the separators' places give each text's tokens.
-        text = _SEPARATOR.join(docs)
-        if self.lowercase:
-            text = text.lower()
-        if (n_docs > 1 and words.get(_SEPARATOR.strip()) == -2
-                and text.count(_SEPARATOR.strip()) == n_docs - 1):
-            flat = pattern.findall(text)
-            tid = np.fromiter(map(words.get, flat, repeat(-1)), dtype=np.int64,
-                              count=len(flat))
-            sep = np.flatnonzero(tid == -2)
-            lens = np.diff(np.concatenate(([-1], sep, [len(flat)]))) - 1
-            tid = np.delete(tid, sep)
-            flat_len = len(tid)
-        else:
-            toks = [pattern.findall(d.lower() if self.lowercase else d) for d in docs]
-            lens = np.fromiter(map(len, toks), dtype=np.int64, count=n_docs)
-            flat = list(chain.from_iterable(toks))
-            tid = np.fromiter(map(words.get, flat, repeat(-1)), dtype=np.int64,
-                              count=len(flat))
-            tid[tid == -2] = -1  # the separator word, written in a text: no feature
-            flat_len = len(flat)
-        del flat
-        doc = np.repeat(np.arange(n_docs, dtype=np.int64), lens)
-        rows, cols = [], []
-        if lo == 1:
-            f = np.where(tid >= 0, uni[np.maximum(tid, 0)], -1)
-            keep = f >= 0
-            rows.append(doc[keep])
-            cols.append(f[keep])
-        if hi >= 2:
-            # a token's place in its text, so that an n-gram stays inside one text
-            place = np.arange(flat_len, dtype=np.int64) - np.repeat(
-                np.cumsum(lens) - lens, lens)
-            for n in range(max(lo, 2), hi + 1):
-                sorted_codes, ids = codes[n]
-                if not len(sorted_codes) or flat_len < n:
-                    continue
-                head = flat_len - n + 1
-                starts = np.flatnonzero(place[:head] <= lens[doc[:head]] - n)
-                code = np.zeros(len(starts), dtype=np.int64)
-                ok = np.ones(len(starts), dtype=bool)
-                for k in range(n):
-                    t = tid[starts + k]
-                    ok &= t >= 0
-                    code = code * size + np.maximum(t, 0)
-                at = np.searchsorted(sorted_codes, code)
-                at[at >= len(sorted_codes)] = 0
-                ok &= sorted_codes[at] == code
-                rows.append(doc[starts[ok]])
-                cols.append(ids[at[ok]])
+    def runtime_settings(self) -> dict[str, Any]:
+        """The settings :class:`framing.runtime.Ngrams` reproduces."""
+        return {"analyzer": self.analyzer, "token_pattern": self.token_pattern,
+                "lowercase": bool(self.lowercase), "ngram_range": list(self.ngram_range),
+                "binary": bool(self.binary), "sublinear_tf": bool(self.sublinear_tf),
+                "norm": self.norm, "dtype": np.dtype(self.dtype).str}
+
+    def ngrams(self) -> Ngrams:
+        """The fitted vectoriser as :class:`framing.runtime.Ngrams` tables."""
+        return Ngrams.from_vocabulary(self.vocabulary_, self.runtime_settings(),
+                                      self.idf_ if self.use_idf else None)
+
+    def _fast_transform(self, docs: list[str], plan: Ngrams):
+        row, col, data = plan.coo(docs)
         width = len(self.vocabulary_)
-        row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        col = np.concatenate(cols) if rows else np.zeros(0, dtype=np.int64)
-        if len(rows) > 1:  # families in text order each: merging them is one stable pass
-            order = np.argsort(row, kind="stable")
-            row, col = row[order], col[order]
         index_dtype = np.int32 if len(col) < 2 ** 31 and width < 2 ** 31 else np.int64
-        indptr = np.zeros(n_docs + 1, dtype=index_dtype)
-        np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
-        counted = sp.csr_matrix((np.ones(len(col), dtype=self.dtype), col.astype(index_dtype),
-                                 indptr), shape=(n_docs, width))
-        counted.sum_duplicates()  # per text: sorts its columns and adds repeats
-        col, indptr, data = counted.indices, counted.indptr, counted.data
-        row = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(indptr))
-        if self.binary:
-            data[:] = 1
-        if self.sublinear_tf:
-            np.log(data, out=data)
-            data += 1.0
-        if self.use_idf:
-            data *= self.idf_[col]
-        if self.norm is not None:
-            weight = data * data if self.norm == "l2" else np.abs(data)
-            norms = np.bincount(row, weights=weight, minlength=n_docs).astype(np.float64)
-            if self.norm == "l2":
-                np.sqrt(norms, out=norms)
-            norms[norms == 0.0] = 1.0
-            data /= norms[row]
-        X = counted
+        indptr = np.zeros(len(docs) + 1, dtype=index_dtype)
+        np.cumsum(np.bincount(row, minlength=len(docs)), out=indptr[1:])
+        X = sp.csr_matrix((data, col.astype(index_dtype), indptr), shape=(len(docs), width))
         return _align_sparse(X)
 
     def __getstate__(self):
@@ -237,22 +139,6 @@ class Tfidf(TfidfVectorizer):
 #: Per fitted vectoriser, the lookup tables of its vectorised transform (kept beside the
 #: estimator, not in it, so that transforming leaves the estimator's state unchanged).
 _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-#: Joins a batch's texts for one tokenising pass: a word of its own between spaces.
-_SEPARATOR = "\n qxframingsepqx \n"
-#: The same tokens by a faster expression: a maximal run of word characters is what
-#: ``\b…\b`` around a run-matching expression finds anyway.
-_EQUIVALENT = {r"(?u)\b\w\w+\b": r"\w\w+", r"(?u)\b\w+\b": r"\w+",
-               r"(?u)\b\w+\b|[!?]": r"\w+|[!?]"}
-
-
-def _code(words: tuple[int, ...], size: int) -> int:
-    """An n-gram's word ids as one integer (base ``size``)."""
-    code = 0
-    for w in words:
-        code = code * size + w
-    return code
-
-
 def _align_sparse(X):
     """A sparse result in the container scikit-learn is configured to return."""
     try:
@@ -309,23 +195,22 @@ class CodebookLexicon(_TextTransformer):
             self.index_ = TermIndex(dict(self.codebook or {}))
         return self.index_
 
+    def lexicon(self) -> Lexicon:
+        """The fitted family as :class:`framing.runtime.Lexicon` (what it computes)."""
+        return Lexicon(dict(self.codebook or {}), self.binary, index=self._index())
+
     def counts(self, texts: Sequence[str]) -> np.ndarray:
         """Term matches per text and codebook label, (n, n_labels)."""
-        index = self._index()
-        return np.asarray([index.counts(t) for t in texts], dtype=float).reshape(
-            len(texts), len(self.feature_names_))
+        return self.lexicon().counts(texts)
 
     def transform(self, X):
         """One row per text, one column per codebook label."""
         check_is_fitted(self, "feature_names_")
-        out = self.counts(_check_texts(X))
-        out = (out > 0).astype(float) if self.binary else np.log1p(out)
-        return sp.csr_matrix(out)
+        return sp.csr_matrix(self.lexicon().block(_check_texts(X)))
 
     def row(self, text: str) -> np.ndarray:
         """The transform of one text, as a dense vector."""
-        counts = np.asarray(self._index().counts(text), dtype=float)
-        return (counts > 0).astype(float) if self.binary else np.log1p(counts)
+        return self.lexicon().block([text])[0]
 
     def matches(self, text: str) -> dict[str, list[str]]:
         """The terms found in one text, per label (for explanations)."""
@@ -346,10 +231,6 @@ class StyleCues(_TextTransformer):
         Add the rate of quotation marks, of numbers, of date words, and ``log1p`` of the
         token count.
     """
-
-    _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-               "september", "october", "november", "december", "monday", "tuesday",
-               "wednesday", "thursday", "friday", "saturday", "sunday")
 
     def __init__(self, cues: Mapping[str, Sequence[str]] | None = None, quotes: bool = True,
                  numbers: bool = True, dates: bool = True, length: bool = True):
@@ -373,34 +254,24 @@ class StyleCues(_TextTransformer):
         return self
 
     def _make_index(self) -> TermIndex:
-        # the dates are one more list, looked up in the same pass
-        return TermIndex({**{f"cue:{k}": v for k, v in dict(self.cues or {}).items()},
-                          "_dates": list(self._MONTHS)})
+        return Cues.make_index(dict(self.cues or {}))
+
+    def runtime_cues(self, scale=None) -> Cues:
+        """The fitted family as :class:`framing.runtime.Cues` (what it computes)."""
+        if not hasattr(self, "index_"):  # a model file of framing 0.2.0
+            self.index_ = self._make_index()
+        flags = {"quotes": self.quotes, "numbers": self.numbers, "dates": self.dates,
+                 "length": self.length}
+        return Cues(dict(self.cues or {}), flags, scale, index=self.index_)
 
     def transform(self, X):
         """One row per text, one column per cue."""
         check_is_fitted(self, "feature_names_")
-        texts = _check_texts(X)
-        rows = [self.row(t) for t in texts]
-        return sp.csr_matrix(np.asarray(rows, dtype=float).reshape(len(texts), -1))
+        return sp.csr_matrix(self.runtime_cues().block(_check_texts(X)))
 
     def row(self, t: str) -> list[float]:
         """The transform of one text."""
-        if not hasattr(self, "index_"):  # a model file of framing 0.2.0
-            self.index_ = self._make_index()
-        k = len(self.cues or {})
-        n = max(len(_TOKEN.findall(t)), 1)
-        counts = self.index_.counts(t)
-        row = [c / n for c in counts[:k]]
-        if self.quotes:
-            row.append(sum(t.count(q) for q in _QUOTES) / n)
-        if self.numbers:
-            row.append(len(_NUMBER.findall(t)) / n)
-        if self.dates:
-            row.append(counts[k] / n)
-        if self.length:
-            row.append(np.log1p(n))
-        return row
+        return self.runtime_cues().row(t)
 
 
 def _load_model(ref: str):
@@ -482,43 +353,26 @@ class VoiceFeatures(_TextTransformer):
         self.n_features_out_ = len(self.feature_names_)
         return self
 
+    def rule(self, scorer=None) -> VoiceRule:
+        """The fitted family as :class:`framing.runtime.VoiceRule` (what it computes),
+        with ``scorer`` in place of the scorer model if given."""
+        check_is_fitted(self, "voice_")
+        if self.scorer_ is None:
+            return VoiceRule(self.voice_)
+        return VoiceRule(self.voice_, scorer if scorer is not None else self.scorer_,
+                         self.scorer_column_, self.cut, self.score_headlines)
+
     def sentences(self, texts: Sequence[str]) -> list[list[tuple[Any, float]]]:
         """Per paragraph, its sentences with their scorer score (0 without a scorer)."""
-        check_is_fitted(self, "voice_")
-        paras = [self.voice_.analyse(t) for t in texts]
-        scores = [[0.0] * len(p) for p in paras]
-        if self.scorer_ is not None:
-            where = [(i, j) for i, p in enumerate(paras) for j, s in enumerate(p)
-                     if s.own_voice and (self.score_headlines or not s.headline)]
-            if where:
-                task, col = self.scorer_column_
-                own = [self.voice_.own_voice_text(paras[i][j].text) or "." for i, j in where]
-                values = self.scorer_.scores(own)[task][:, col]
-                for (i, j), v in zip(where, values, strict=True):
-                    scores[i][j] = float(v)
-        return [list(zip(p, s, strict=True)) for p, s in zip(paras, scores, strict=True)]
+        return self.rule().sentences(texts)
 
     def transform(self, X):
         """One row per paragraph."""
-        check_is_fitted(self, "voice_")
-        rows = [self._row(sents) for sents in self.sentences(_check_texts(X))]
-        return sp.csr_matrix(np.asarray(rows, dtype=float).reshape(len(rows), -1))
+        return sp.csr_matrix(self.rule().block(_check_texts(X)))
 
     def row(self, text: str) -> list[float]:
         """The transform of one paragraph."""
-        return self._row(self.sentences([text])[0])
-
-    def _row(self, sents) -> list[float]:
-        n = len(sents)
-        own = [(s, v) for s, v in sents if s.own_voice]
-        scored = self.scorer_ is not None
-        evaluative = sum(1 for s, v in own if s.cued or (scored and v >= self.cut))
-        row = [float(evaluative >= n - evaluative), evaluative / n, 1 - len(own) / n,
-               sum(1 for s, _ in own if s.cued) / n]
-        if scored:
-            vals = [v for s, v in own if self.score_headlines or not s.headline] or [0.0]
-            row += [sum(vals) / len(vals), max(vals)]
-        return row + [float(any(s.question for s, _ in own)), math.log1p(n)]
+        return self.rule().block([text])[0].tolist()
 
 
 class ModelScores(_TextTransformer):

@@ -13,6 +13,7 @@ training side (Hydra, MLflow, datasets) ever does.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
@@ -27,9 +28,15 @@ from framing.storage import atomic_write_text, digest_path, publish, read_digest
 from framing.tasks import TaskSpec
 
 FORMAT = "framing-predictor"
-FORMAT_VERSION = 2
-#: Versions this framing reads: 1 (framing 0.1 before the model class) and 2.
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Versions this framing reads: 1 (framing 0.1 before the model class), 2 (a joblib
+#: file of the model's objects) and 3 (a runtime section, then the joblib stream).
+READABLE_VERSIONS = (1, 2, 3)
+#: A version-3 file begins with these bytes, then the sizes of its two sections (8 bytes
+#: each, little-endian): the runtime section (:mod:`framing.runtime`: JSON and raw
+#: arrays, no pickle) and the joblib stream of the whole model.
+MAGIC = b"FRAMING-MODEL-3\n"
+_PENDING = object()  # the scikit-learn part of a loaded model, not read yet
 ON_VERSION_MISMATCH = ("warn", "error", "ignore")
 #: Up to this many texts are scored one at a time by the compiled scorer.
 FAST_MAX = 8
@@ -143,7 +150,7 @@ class FramingModel:
                                                                  labels=list(t["labels"]))
                       for t in tasks]
         self.features = features
-        self.estimators = dict(estimators)
+        self.estimators = dict(estimators) if estimators is not _PENDING else _PENDING
         self.constant = dict(constant or {})
         self.card: dict[str, Any] = dict(card or {})
         self.tasks: list[str] = [t.name for t in self.specs]
@@ -172,38 +179,81 @@ class FramingModel:
         """The feature matrix of some texts."""
         return self.features.transform(list(texts))
 
+    # The scikit-learn part (feature map and estimators) of a model loaded from a
+    # version-3 file is read when first used: labelling goes through the runtime.
+    @property
+    def features(self) -> Any:
+        """The fitted feature map (texts to a sparse matrix)."""
+        if self._features is _PENDING:
+            self._read_rest()
+        return self._features
+
+    @features.setter
+    def features(self, value: Any) -> None:
+        self._features = value
+
+    @property
+    def estimators(self) -> dict[str, Any]:
+        """The fitted classifier of each task not in ``constant``."""
+        if self._estimators is _PENDING:
+            self._read_rest()
+        return self._estimators
+
+    @estimators.setter
+    def estimators(self, value: dict[str, Any]) -> None:
+        self._estimators = value
+
+    def _read_rest(self) -> None:
+        rest = self.__dict__.pop("_rest")
+        bundle = rest()
+        self._features = bundle["features"]
+        self._estimators = dict(bundle["estimators"])
+
     def __getstate__(self):
-        # a model inside another (an auxiliary scorer) pickles without its compiled parts
-        return {k: v for k, v in self.__dict__.items() if k not in ("_fast", "_segmenter")}
+        # a model inside another (an auxiliary scorer) pickles whole, without its
+        # compiled parts
+        self.features, self.estimators  # noqa: B018  (read the rest of the file first)
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("_runtime", "_segmenter", "_rest")}
 
     def __setstate__(self, state):
+        state = dict(state)
+        for key in ("features", "estimators"):  # pickled before they were properties
+            if key in state:
+                state["_" + key] = state.pop(key)
+        state.pop("_fast", None)
         self.__dict__.update(state)
         self._segmenter = Segmenter()
 
-    def _fast_scorer(self):
-        """The compiled one-text scorer, or None where the model has parts it cannot
-        compile (:mod:`framing.fastpath`)."""
-        if not hasattr(self, "_fast"):
-            from framing.fastpath import FastScorer, Unsupported
+    @property
+    def runtime(self):
+        """The model's scoring in numpy alone (:class:`framing.runtime.Runtime`), or None
+        where the model has parts it does not reproduce (:mod:`framing.fastpath`). A
+        model file carries it; a model just trained compiles it when first asked."""
+        if "_runtime" not in self.__dict__:
+            from framing.fastpath import Unsupported, compile_model
 
             try:
-                self._fast = FastScorer(self)
+                self._runtime = compile_model(self)
             except Unsupported:
-                self._fast = None
-        return self._fast
+                self._runtime = None
+        return self._runtime
 
     def scores(self, texts: Sequence[str] | None = None, X=None) -> dict[str, np.ndarray]:
         """Per task, (n, n_labels) scores in label order, from texts or their features.
 
-        A few texts go through the compiled one-text scorer, which gives the same scores
-        without scikit-learn's per-call overhead.
+        Texts go through the runtime (the same scores without scikit-learn) when the
+        model has one at hand: a loaded model always, a model just trained from its
+        first few texts on (compiling it costs about what scoring a fifth as many texts
+        as it has n-grams saves, so a cross-validation fold scores through
+        scikit-learn).
         """
-        if X is None and len(texts) <= FAST_MAX:
-            fast = self._fast_scorer()
-            if fast is not None:
-                rows = [fast.scores(t) for t in texts]
-                return {t.name: (np.vstack([r[t.name] for r in rows]) if rows else
-                                 np.zeros((0, len(t.labels)))) for t in self.specs}
+        if X is None:
+            runtime = self.__dict__.get("_runtime")
+            if "_runtime" not in self.__dict__ and len(texts) <= FAST_MAX:
+                runtime = self.runtime
+            if runtime is not None:
+                return runtime.scores(texts)
         X = self.transform(texts) if X is None else X
         n = X.shape[0]
         out = {}
@@ -510,17 +560,34 @@ class FramingModel:
     def save(self, path: str | Path) -> Path:
         """Write the model to ``path`` with ``<path>.sha256`` and its Markdown card beside it.
 
-        The file is published atomically with its digest (:func:`framing.storage.publish`):
-        whatever happens while it is written, ``path`` holds a model that loads — the old
-        one or the new one.
+        The file holds the runtime section (what labelling needs, read without
+        scikit-learn) and the joblib stream of the whole model. It is published
+        atomically with its digest (:func:`framing.storage.publish`): whatever happens
+        while it is written, ``path`` holds a model that loads — the old one or the new
+        one.
         """
-        import joblib
-
         from framing.card import markdown
+        from framing.runtime import Store, pack
 
         path = Path(path)
         bundle = self.to_bundle()
-        publish(path, lambda tmp: joblib.dump(bundle, tmp, compress=3))
+        store = Store()
+        runtime = self.runtime
+        head = pack({"format": FORMAT, "format_version": FORMAT_VERSION,
+                     "tasks": bundle["tasks"], "constant": self.constant,
+                     "thresholds": bundle["thresholds"], "card": self.card,
+                     "runtime": runtime.state(store.put) if runtime is not None else None},
+                    store.arrays)
+
+        body = _joblib_stream(bundle, store.arrays)
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                f.write(MAGIC + len(head).to_bytes(8, "little")
+                        + len(body).to_bytes(8, "little") + head)
+                f.write(body)
+
+        publish(path, write)
         if self.card.get("data"):
             atomic_write_text(card_path(path), markdown(self.card))
         return path
@@ -529,14 +596,79 @@ class FramingModel:
     def load(cls, path: str | Path, verify: bool | str = True,
              on_version_mismatch: str = "warn", trusted: bool = False) -> FramingModel:
         """Read a model file; see :func:`framing.load`."""
-        return cls.from_bundle(read_bundle(path, verify, on_version_mismatch, trusted))
+        path, data = _read_file(path, verify, on_version_mismatch)
+        if not data.startswith(MAGIC):
+            return cls.from_bundle(_read_joblib(path, data, on_version_mismatch, trusted))
+        from framing.runtime import FormatError, Runtime, Store, unpack
+
+        head, body = _sections(path, data)
+        try:
+            meta, arrays = unpack(head)
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise FormatError("not a framing model's description")
+            model = cls(meta["tasks"], _PENDING, _PENDING, meta["thresholds"],
+                        meta["constant"], meta["card"])
+            runtime = (Runtime.from_state(meta["runtime"], Store(arrays).get)
+                       if meta["runtime"] is not None else None)
+        except (FormatError, KeyError, TypeError, ValueError) as e:
+            raise ModelLoadError(f"{path}: its runtime section cannot be read ({e}). It may "
+                                 "be corrupt; retrain or restore it.") from None
+
+        def rest() -> dict[str, Any]:
+            return _read_joblib(path, body, on_version_mismatch, trusted, arrays)
+
+        model._rest = rest
+        model._runtime = runtime
+        if runtime is None:  # it labels through scikit-learn: read it all now
+            model._read_rest()
+        elif on_version_mismatch == "error":
+            _check_versions(path, model.card, "error")
+        return model
+
+
+def _joblib_stream(bundle: dict[str, Any], shared: list[np.ndarray]) -> bytes:
+    """The model's objects as a zlib-compressed joblib stream, in which each array that
+    the runtime section holds (the very object) is a reference to it, not a copy."""
+    import io
+    import pickle
+    import zlib
+
+    from joblib.numpy_pickle import NumpyPickler
+
+    ids = {id(a): k for k, a in enumerate(shared)}
+
+    class Pickler(NumpyPickler):
+        def save(self, obj, save_persistent_id=True):
+            k = ids.get(id(obj)) if type(obj) is np.ndarray else None
+            if k is None:
+                return super().save(obj)
+            pickle._Pickler.save(self, ("runtime", k), save_persistent_id=False)
+            self.write(pickle.BINPERSID)
+
+    buffer = io.BytesIO()
+    Pickler(buffer).dump(bundle)
+    return zlib.compress(buffer.getbuffer(), 3)
+
+
+def _sections(path: Path, data: bytes) -> tuple[bytes, bytes]:
+    """The runtime section and the joblib stream of a version-3 file."""
+    start = len(MAGIC) + 16
+    head_size = int.from_bytes(data[len(MAGIC):len(MAGIC) + 8], "little")
+    body_size = int.from_bytes(data[len(MAGIC) + 8:start], "little")
+    if len(data) < start or start + head_size + body_size != len(data):
+        raise ModelLoadError(f"{path}: not a readable model file ({len(data)} bytes where "
+                             "its header announces "
+                             f"{start + head_size + body_size}). It may be truncated or "
+                             "corrupt; retrain or restore it.")
+    return data[start:start + head_size], data[start + head_size:]
 
 
 VERIFY = (True, False, "strict")
 
 
-def _check_digest(path: Path, verify: bool | str) -> None:
-    """Compare the file with its ``.sha256``; report a missing one."""
+def _check_digest(path: Path, verify: bool | str, data: bytes | None = None) -> None:
+    """Compare the file (or its bytes as read) with its ``.sha256``; report a missing
+    one."""
     digest_file = sha_path(path)
     if not verify:
         return
@@ -555,7 +687,7 @@ def _check_digest(path: Path, verify: bool | str) -> None:
         expected = read_digests(digest_file)
     except (OSError, UnicodeDecodeError) as e:
         raise ModelLoadError(f"{digest_file}: cannot be read ({e}).") from None
-    actual = sha256_file(path)
+    actual = sha256_file(path) if data is None else hashlib.sha256(data).hexdigest()
     if actual not in expected:
         raise ModelLoadError(
             f"{path}: SHA-256 {actual[:16]}… does not match {digest_file.name} "
@@ -563,13 +695,9 @@ def _check_digest(path: Path, verify: bool | str) -> None:
             "after it was written; retrain or restore it (refusing to load).")
 
 
-def read_bundle(path: str | Path, verify: bool | str = True, on_version_mismatch: str = "warn",
-                trusted: bool = False) -> dict[str, Any]:
-    """Load and check a model file's dict; :class:`ModelLoadError` says why and what to do.
-
-    The file is read through a restricted unpickler (:mod:`framing.safeload`) that admits
-    only the types a model is made of, unless ``trusted``.
-    """
+def _read_file(path: str | Path, verify: bool | str, on_version_mismatch: str
+               ) -> tuple[Path, bytes]:
+    """Check the options and the path; the file's bytes, checked against its digest."""
     if on_version_mismatch not in ON_VERSION_MISMATCH:
         raise ValueError(f"on_version_mismatch={on_version_mismatch!r}; use one of "
                          f"{', '.join(ON_VERSION_MISMATCH)}")
@@ -581,11 +709,25 @@ def read_bundle(path: str | Path, verify: bool | str = True, on_version_mismatch
     if not path.is_file():
         raise ModelLoadError(f"{path}: no such model file. Train one with `make train` or "
                              "give the path of a .joblib model file.")
-    _check_digest(path, verify)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelLoadError(f"{path}: cannot be read ({e.strerror}).") from None
+    _check_digest(path, verify, data)
+    return path, data
+
+
+def _read_joblib(path: Path, data: bytes, on_version_mismatch: str, trusted: bool,
+                 shared: list[np.ndarray] | None = None) -> dict[str, Any]:
+    """The model dict of a joblib stream, read through the restricted unpickler;
+    ``shared``: the runtime section's arrays, which the stream refers to."""
+    import io
+
     from framing.safeload import SafeLoadError, safe_load
 
     try:
-        bundle = safe_load(path, allowed_prefixes=("framing",), trusted=trusted)
+        bundle = safe_load(io.BytesIO(data), allowed_prefixes=("framing",), trusted=trusted,
+                           shared=shared)
     except SafeLoadError as e:
         name = getattr(e, "name", None)
         what = f"it names {name!r}, which a framing model never contains" if name else str(e)
@@ -597,7 +739,7 @@ def read_bundle(path: str | Path, verify: bool | str = True, on_version_mismatch
         raise ModelLoadError(f"{path}: needs code that is not installed ({e}). It was made by "
                              "another program or another version of framing.") from None
     except Exception as e:  # unpickling damaged bytes can raise almost anything
-        raise ModelLoadError(f"{path}: not a readable joblib file ({type(e).__name__}: {e}). "
+        raise ModelLoadError(f"{path}: not a readable model file ({type(e).__name__}: {e}). "
                              "It may be truncated or corrupt; retrain or restore it.") from None
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise ModelLoadError(f"{path}: a joblib file, but not a framing model file "
@@ -609,17 +751,45 @@ def read_bundle(path: str | Path, verify: bool | str = True, on_version_mismatch
                              f"reads versions {', '.join(map(str, READABLE_VERSIONS))}. Retrain"
                              " the model with this version or install the framing version that"
                              " wrote it.")
+    _check_versions(path, bundle.get("card") or {}, on_version_mismatch)
+    return bundle
+
+
+def _check_versions(path: Path, card: Mapping[str, Any], on_version_mismatch: str) -> None:
+    """Warn or fail when the model was made with another scikit-learn."""
+    if on_version_mismatch == "ignore":
+        return
     import sklearn
 
-    made = (bundle.get("card") or {}).get("versions", {}).get("scikit-learn")
+    made = (card or {}).get("versions", {}).get("scikit-learn")
     if made and made != sklearn.__version__:
         msg = (f"{path}: made with scikit-learn {made}, running {sklearn.__version__}; "
                "predictions may differ. Retrain, or install the same scikit-learn version.")
         if on_version_mismatch == "error":
             raise ModelLoadError(msg)
-        if on_version_mismatch == "warn":
-            warnings.warn(msg, UserWarning, stacklevel=3)
-    return bundle
+        warnings.warn(msg, UserWarning, stacklevel=4)
+
+
+def read_bundle(path: str | Path, verify: bool | str = True, on_version_mismatch: str = "warn",
+                trusted: bool = False) -> dict[str, Any]:
+    """Load and check a model file's dict of objects (features, estimators, tasks,
+    thresholds, card); :class:`ModelLoadError` says why and what to do.
+
+    The joblib stream is read through a restricted unpickler (:mod:`framing.safeload`)
+    that admits only the types a model is made of, unless ``trusted``.
+    """
+    path, data = _read_file(path, verify, on_version_mismatch)
+    if not data.startswith(MAGIC):
+        return _read_joblib(path, data, on_version_mismatch, trusted)
+    from framing.runtime import FormatError, unpack
+
+    head, body = _sections(path, data)
+    try:
+        arrays = unpack(head)[1]
+    except FormatError as e:
+        raise ModelLoadError(f"{path}: its runtime section cannot be read ({e}). It may be "
+                             "corrupt; retrain or restore it.") from None
+    return _read_joblib(path, body, on_version_mismatch, trusted, arrays)
 
 
 def load(path: str | Path, verify: bool | str = True, on_version_mismatch: str = "warn",
@@ -634,12 +804,25 @@ def load(path: str | Path, verify: bool | str = True, on_version_mismatch: str =
         Check the file against ``<path>.sha256``; a missing digest file is a warning
         (``"strict"``: an error); False skips the check.
     on_version_mismatch : {"warn", "error", "ignore"}, default="warn"
-        What to do when the model was made with another scikit-learn version.
+        What to do when the model was made with another scikit-learn version. A model
+        with a runtime labels texts without scikit-learn, so "warn" waits until its
+        scikit-learn part is read; "error" checks at once.
     trusted : bool, default=False
         Read the file with plain joblib (pickle), which runs whatever the file names.
         By default a restricted reader admits only the types a framing model is made
         of (numpy, scipy.sparse, scikit-learn estimators, framing's classes) and refuses
         anything else before it runs.
+
+    Notes
+    -----
+    A model file (format version 3) begins with the model's runtime
+    (:mod:`framing.runtime`): JSON and raw arrays, read without unpickling anything.
+    Loading reads the file once, checks its digest, and builds the runtime, so that
+    ``predict`` and ``predict_proba`` run on numpy alone. The rest — the scikit-learn
+    feature map and estimators, for :meth:`FramingModel.explain`, ``feature_names``,
+    ``pipeline`` and the like — is unpickled from the bytes already read (and checked)
+    the first time it is needed. A model whose parts the runtime does not reproduce is
+    read whole at once.
 
     Raises
     ------

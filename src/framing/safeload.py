@@ -306,12 +306,26 @@ class _InnerUnpickler(_Guard, pickle._Unpickler):
         self._init_guard(policy, globals_)
 
 
+def _shared_array(shared, pid):
+    """The array a persistent id ``("runtime", k)`` names: one of ``shared``, the arrays
+    of the model file's runtime section, which the stream does not repeat."""
+    if (shared is not None and type(pid) is tuple and len(pid) == 2 and pid[0] == "runtime"
+            and type(pid[1]) is int and 0 <= pid[1] < len(shared)):
+        return shared[pid[1]]
+    raise UnsafePickleError("persistent ids other than the runtime section's arrays are "
+                            "not supported by safe_load")
+
+
 class _SafeNumpyUnpickler(_Guard, NumpyUnpickler):
     """joblib's NumpyUnpickler with the guard; reads array payloads itself."""
 
-    def __init__(self, fobj, policy):
+    def __init__(self, fobj, policy, shared=None):
         NumpyUnpickler.__init__(self, "", fobj, ensure_native_byte_order=True, mmap_mode=None)
         self._init_guard(policy, {})
+        self._shared = shared
+
+    def persistent_load(self, pid):
+        return _shared_array(self._shared, pid)
 
     def load_build(self):
         self._guarded_build()
@@ -360,7 +374,18 @@ def _with_stream(path, fn):
         return fn(fobj)
 
 
-def safe_load(path, allowed_prefixes=(), allowed_names=(), trusted=False):
+class _TrustedNumpyUnpickler(NumpyUnpickler):
+    """joblib's own reader (runs what the file names), resolving shared arrays."""
+
+    def __init__(self, fobj, shared):
+        NumpyUnpickler.__init__(self, "", fobj, ensure_native_byte_order=True, mmap_mode=None)
+        self._shared = shared
+
+    def persistent_load(self, pid):
+        return _shared_array(self._shared, pid)
+
+
+def safe_load(path, allowed_prefixes=(), allowed_names=(), trusted=False, shared=None):
     """Load a joblib file, admitting only allow-listed globals.
 
     Parameters
@@ -370,6 +395,9 @@ def safe_load(path, allowed_prefixes=(), allowed_names=(), trusted=False):
         admitted (classes only, defined in that module, not in test modules).
     allowed_names : extra exact globals, as "module.name" strings or objects.
     trusted : if True, skip all checks and call ``joblib.load`` (arbitrary code!).
+    shared : the arrays a persistent id ``("runtime", k)`` may name (a framing model
+        file's runtime section); without them, and for any other id, persistent ids are
+        refused.
 
     Raises
     ------
@@ -377,6 +405,8 @@ def safe_load(path, allowed_prefixes=(), allowed_names=(), trusted=False):
     UnsafePickleError : the stream uses a refused construct.
     """
     if trusted:
-        return joblib.load(path)
+        if shared is None:
+            return joblib.load(path)
+        return _with_stream(path, lambda fobj: _TrustedNumpyUnpickler(fobj, shared).load())
     policy = Policy(allowed_prefixes, allowed_names)
-    return _with_stream(path, lambda fobj: _SafeNumpyUnpickler(fobj, policy).load())
+    return _with_stream(path, lambda fobj: _SafeNumpyUnpickler(fobj, policy, shared).load())

@@ -105,3 +105,59 @@ def test_every_model_framing_writes_passes_the_safe_loader(tmp_path, overrides):
     back = framing.load(model.save(tmp_path / "m.joblib"), verify="strict")
     for t, p in model.predict_proba(texts).items():
         assert np.allclose(back.predict_proba(texts)[t], p)
+
+
+def _version_3(path, head: bytes, body: bytes):
+    """A model file of the current format from its two sections (and its digest)."""
+    from framing.model import MAGIC
+
+    path.write_bytes(MAGIC + len(head).to_bytes(8, "little") + len(body).to_bytes(8, "little")
+                     + head + body)
+    return with_digest(path)
+
+
+def _sections(path):
+    from framing.model import _sections
+
+    return _sections(path, path.read_bytes())
+
+
+def test_a_malicious_rest_of_a_model_file_is_refused_when_it_is_read(tiny, tmp_path):
+    """The runtime section labels; the scikit-learn part, read on first use, goes through
+    the same restricted reader: refused there, before anything of it runs."""
+    import io
+
+    marker = tmp_path / "pwned"
+    bundle = read_bundle(tiny)
+    bundle["card"]["extra"] = Payload(os.system, f"touch {marker}")
+    body = io.BytesIO()
+    joblib.dump(bundle, body, compress=3)
+    head, _ = _sections(tiny)
+    path = _version_3(tmp_path / "evil.joblib", head, body.getvalue())
+    model = framing.load(path)
+    assert model.predict(["match goal team"]) == framing.load(tiny).predict(["match goal team"])
+    with pytest.raises(framing.ModelLoadError, match="refused to load: it names 'posix.system'"):
+        model.explain("match goal team", "topic")
+    assert not marker.exists()
+
+
+def test_a_damaged_runtime_section_is_one_clear_error(tiny, tmp_path):
+    import json
+    import zlib
+
+    def section(head: dict, data: bytes = b"") -> bytes:
+        text = json.dumps(head).encode()
+        return zlib.compress(len(text).to_bytes(8, "little") + text + data)
+
+    head, body = _sections(tiny)
+    meta = {"format": "framing-predictor"}
+    cases = {"bytes": head[:10] + bytes(40) + head[50:],
+             "description": zlib.compress(b"\x05" + bytes(7) + b"[1,2,"),
+             "no tasks": section({"meta": meta, "arrays": []}),
+             "array out of bounds": section({"meta": meta, "arrays": [["<f8", [3], 0, 24]]},
+                                            bytes(16)),
+             "object array": section({"meta": meta, "arrays": [["|O", [1], 0, 8]]}, bytes(8))}
+    for name, damaged in cases.items():
+        path = _version_3(tmp_path / f"{name.replace(' ', '-')}.joblib", damaged, body)
+        with pytest.raises(framing.ModelLoadError, match="its runtime section cannot be read"):
+            framing.load(path)

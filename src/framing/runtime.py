@@ -1,0 +1,627 @@
+"""A trained model's scoring, in numpy and the standard library.
+
+A :class:`Runtime` holds what scoring needs of a fitted model — the n-gram tables and
+IDF weights, the word lists of the codebook, the cues and the sentence rule, each task's
+weights — as plain arrays and lists. A model file carries it as a section of its own
+(JSON and raw arrays, no pickle), so that :func:`framing.load` reads it in milliseconds
+and labels texts without importing scikit-learn, scipy or joblib; the full model, with
+its scikit-learn objects, is read only for what needs it (explanations, feature names,
+the pipeline). :mod:`framing.fastpath` compiles a fitted model into one, and a test
+holds its scores equal to the scikit-learn path's to 1e-9.
+
+The families are also the scikit-learn transformers' own computation
+(:mod:`framing.features` calls them), so the two paths cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections.abc import Sequence
+from itertools import chain, repeat
+from typing import Any
+
+import numpy as np
+
+from framing.sentences import Voice
+from framing.terms import TermIndex
+
+#: Tokens of the style cues' rates (words with inner apostrophes), numbers, quotation marks.
+TOKEN = re.compile(r"\w+(?:[’']\w+)*")
+NUMBER = re.compile(r"\b\d[\d,.:]*\b")
+QUOTES = ("\"", "“", "”", "«", "»")
+#: Joins a batch's texts for one tokenising pass: a word of its own between spaces.
+SEPARATOR = "\n qxframingsepqx \n"
+#: Token patterns whose tokens never hold a space, so that an n-gram's words are its
+#: space-separated parts, and the same tokens by a faster expression: a maximal run of
+#: word characters is what ``\b…\b`` around a run-matching expression finds anyway.
+EQUIVALENT = {r"(?u)\b\w\w+\b": r"\w\w+", r"(?u)\b\w+\b": r"\w+",
+              r"(?u)\b\w+\b|[!?]": r"\w+|[!?]"}
+_WHITE = re.compile(r"\s\s+")
+
+
+class FormatError(ValueError):
+    """A runtime section that cannot be read (damaged, or written by other code)."""
+
+
+# -- n-grams ------------------------------------------------------------------------------
+def _code(words: tuple[int, ...], size: int) -> int:
+    """An n-gram's word ids as one integer (base ``size``)."""
+    code = 0
+    for w in words:
+        code = code * size + w
+    return code
+
+
+class Ngrams:
+    """TF-IDF rows of a fitted vectoriser (scikit-learn's ``TfidfVectorizer`` values).
+
+    Word n-grams of a known token pattern are counted for a whole batch at once: the
+    texts joined by a separator word, one regular-expression pass, then array
+    operations on word ids (an n-gram is its word ids as one integer, looked up in a
+    sorted table). Other analysers (character n-grams, another token pattern) count a
+    text at a time against the vocabulary.
+
+    Build one with :meth:`from_vocabulary`.
+    """
+
+    def __init__(self, settings: dict[str, Any], width: int, idf: np.ndarray | None,
+                 words: list[str] | None = None, uni: np.ndarray | None = None,
+                 codes: list[tuple[np.ndarray, np.ndarray]] | None = None,
+                 terms: list[str] | None = None, ids: np.ndarray | None = None):
+        self.settings = dict(settings)
+        self.width = int(width)
+        self.idf = idf
+        self.dtype = np.dtype(settings["dtype"])
+        self.lowercase = bool(settings["lowercase"])
+        self.lo, self.hi = (int(x) for x in settings["ngram_range"])
+        self.words, self.uni, self.codes = words, uni, codes
+        self.terms, self.ids = terms, ids
+        self._lookup: dict[str, int] | None = None
+        self._table: dict[str, int] | None = None
+        self._pattern = re.compile(EQUIVALENT.get(settings["token_pattern"],
+                                                  settings["token_pattern"]))
+
+    @staticmethod
+    def vectorised(settings: dict[str, Any]) -> bool:
+        """Whether word n-grams of these settings are counted for a batch at once."""
+        lo, hi = settings["ngram_range"]
+        return (settings["analyzer"] == "word" and settings["token_pattern"] in EQUIVALENT
+                and 1 <= lo <= hi <= 3)
+
+    @classmethod
+    def from_vocabulary(cls, vocabulary: dict[str, int], settings: dict[str, Any],
+                        idf: np.ndarray | None) -> Ngrams:
+        """The tables of a vocabulary (n-gram to column) and the vectoriser's settings:
+        ``analyzer``, ``token_pattern``, ``lowercase``, ``ngram_range``, ``binary``,
+        ``sublinear_tf``, ``norm``, ``dtype``."""
+        width = len(vocabulary)
+        if cls.vectorised(settings):
+            hi = settings["ngram_range"][1]
+            words: dict[str, int] = {}
+            grams: list[list[tuple[tuple[int, ...], int]]] = [[] for _ in range(hi + 1)]
+            for feature, j in vocabulary.items():
+                parts = feature.split(" ")
+                if len(parts) > hi:
+                    break
+                grams[len(parts)].append((tuple(words.setdefault(w, len(words))
+                                                for w in parts), j))
+            else:
+                size = max(len(words), 1)
+                if size ** hi < 2 ** 62:
+                    uni = np.full(size, -1, dtype=np.int64)
+                    for (w,), j in grams[1]:
+                        uni[w] = j
+                    codes = []
+                    for n in range(2, hi + 1):
+                        code = np.asarray([_code(ws, size) for ws, _ in grams[n]],
+                                          dtype=np.int64)
+                        ids = np.asarray([j for _, j in grams[n]], dtype=np.int64)
+                        order = np.argsort(code, kind="stable")
+                        codes.append((code[order], ids[order]))
+                    return cls(settings, width, idf, words=list(words), uni=uni, codes=codes)
+        terms = list(vocabulary)
+        ids = np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms))
+        return cls(settings, width, idf, terms=terms, ids=ids)
+
+    # The vectorised count ---------------------------------------------------------------
+    def _word_ids(self) -> dict[str, int]:
+        if self._lookup is None:
+            self._lookup = {w: i for i, w in enumerate(self.words)}
+            self._lookup.setdefault(SEPARATOR.strip(), -2)
+        return self._lookup
+
+    def _count_words(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(text, column) of every n-gram occurrence in the vocabulary."""
+        words, size, uni = self._word_ids(), max(len(self.words), 1), self.uni
+        lo, hi, pattern = self.lo, self.hi, self._pattern
+        n_docs = len(docs)
+        # One pass over the batch: the texts joined by a separator word that no text
+        # holds (checked), so that the separators' places give each text's tokens.
+        text = SEPARATOR.join(docs)
+        if self.lowercase:
+            text = text.lower()
+        if (n_docs > 1 and words.get(SEPARATOR.strip()) == -2
+                and text.count(SEPARATOR.strip()) == n_docs - 1):
+            flat = pattern.findall(text)
+            tid = np.fromiter(map(words.get, flat, repeat(-1)), dtype=np.int64,
+                              count=len(flat))
+            sep = np.flatnonzero(tid == -2)
+            lens = np.diff(np.concatenate(([-1], sep, [len(flat)]))) - 1
+            tid = np.delete(tid, sep)
+        else:
+            toks = [pattern.findall(d.lower() if self.lowercase else d) for d in docs]
+            lens = np.fromiter(map(len, toks), dtype=np.int64, count=n_docs)
+            flat = list(chain.from_iterable(toks))
+            tid = np.fromiter(map(words.get, flat, repeat(-1)), dtype=np.int64,
+                              count=len(flat))
+            tid[tid == -2] = -1  # the separator word, written in a text: no feature
+        del flat
+        flat_len = len(tid)
+        doc = np.repeat(np.arange(n_docs, dtype=np.int64), lens)
+        rows, cols = [], []
+        if lo == 1:
+            f = np.where(tid >= 0, uni[np.maximum(tid, 0)], -1)
+            keep = f >= 0
+            rows.append(doc[keep])
+            cols.append(f[keep])
+        if hi >= 2:
+            # a token's place in its text, so that an n-gram stays inside one text
+            place = np.arange(flat_len, dtype=np.int64) - np.repeat(
+                np.cumsum(lens) - lens, lens)
+            for n in range(max(lo, 2), hi + 1):
+                sorted_codes, ids = self.codes[n - 2]
+                if not len(sorted_codes) or flat_len < n:
+                    continue
+                head = flat_len - n + 1
+                starts = np.flatnonzero(place[:head] <= lens[doc[:head]] - n)
+                code = np.zeros(len(starts), dtype=np.int64)
+                ok = np.ones(len(starts), dtype=bool)
+                for k in range(n):
+                    t = tid[starts + k]
+                    ok &= t >= 0
+                    code = code * size + np.maximum(t, 0)
+                at = np.searchsorted(sorted_codes, code)
+                at[at >= len(sorted_codes)] = 0
+                ok &= sorted_codes[at] == code
+                rows.append(doc[starts[ok]])
+                cols.append(ids[at[ok]])
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows), np.concatenate(cols)
+
+    # One text at a time ------------------------------------------------------------------
+    def analyse(self, text: str) -> list[str]:
+        """The n-grams of one text, as scikit-learn's analyser of these settings gives
+        them (lower-casing, no accent stripping, no stop words)."""
+        lo, hi = self.lo, self.hi
+        if self.lowercase:
+            text = text.lower()
+        kind = self.settings["analyzer"]
+        out: list[str] = []
+        if kind == "word":
+            tokens = self._pattern.findall(text)
+            if lo == 1:
+                out += tokens
+            for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
+                out += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        elif kind == "char_wb":
+            for w in _WHITE.sub(" ", text).split():
+                w = f" {w} "
+                for n in range(lo, hi + 1):
+                    out += [w[i:i + n] for i in range(max(len(w) - n + 1, 1))]
+                    if len(w) <= n:  # a short word counts once, whole
+                        break
+        else:  # "char"
+            text = _WHITE.sub(" ", text)
+            for n in range(lo, min(hi, len(text)) + 1):
+                out += [text[i:i + n] for i in range(len(text) - n + 1)]
+        return out
+
+    def _count_each(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if self._table is None:
+            self._table = dict(zip(self.terms, self.ids.tolist(), strict=True))
+        get = self._table.get
+        rows, cols = [], []
+        for i, d in enumerate(docs):
+            found = [j for j in map(get, self.analyse(d)) if j is not None]
+            rows.append(np.full(len(found), i, dtype=np.int64))
+            cols.append(np.asarray(found, dtype=np.int64))
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows), np.concatenate(cols)
+
+    def coo(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, value) of the texts' TF-IDF matrix, sorted by row then column:
+        the entries of scikit-learn's ``transform``."""
+        docs = list(docs)
+        row, col = (self._count_words(docs) if self.words is not None
+                    else self._count_each(docs))
+        # per text: its columns sorted, repeats added
+        key, counts = np.unique(row * self.width + col, return_counts=True)
+        row, col = np.divmod(key, self.width)
+        data = counts.astype(self.dtype)
+        s = self.settings
+        if s["binary"]:
+            data[:] = 1
+        if s["sublinear_tf"]:
+            np.log(data, out=data)
+            data += 1.0
+        if self.idf is not None:
+            data *= self.idf[col]
+        if s["norm"] is not None:
+            weight = data * data if s["norm"] == "l2" else np.abs(data)
+            norms = np.bincount(row, weights=weight, minlength=len(docs)).astype(np.float64)
+            if s["norm"] == "l2":
+                np.sqrt(norms, out=norms)
+            norms[norms == 0.0] = 1.0
+            data /= norms[row]
+        return row, col, data
+
+    def state(self, put) -> dict[str, Any]:
+        meta = {"kind": "ngrams", "settings": self.settings, "width": self.width,
+                "idf": put(self.idf) if self.idf is not None else None}
+        if self.words is not None:
+            meta["words"] = put(_join(self.words))
+            meta["uni"] = put(self.uni)
+            meta["codes"] = [[put(c), put(i)] for c, i in self.codes]
+        else:
+            meta["terms"] = put(_join(self.terms))
+            meta["ids"] = put(self.ids)
+        return meta
+
+    @classmethod
+    def from_state(cls, meta, get) -> Ngrams:
+        idf = get(meta["idf"]) if meta["idf"] is not None else None
+        if "words" in meta:
+            return cls(meta["settings"], meta["width"], idf, words=_split(get(meta["words"])),
+                       uni=get(meta["uni"]),
+                       codes=[(get(c), get(i)) for c, i in meta["codes"]])
+        return cls(meta["settings"], meta["width"], idf, terms=_split(get(meta["terms"])),
+                   ids=get(meta["ids"]))
+
+
+def _join(strings: list[str]) -> np.ndarray:
+    """A list of strings as one UTF-8 byte array (NUL-separated)."""
+    return np.frombuffer("\x00".join(strings).encode("utf-8"), dtype=np.uint8)
+
+
+def _split(array: np.ndarray) -> list[str]:
+    return array.tobytes().decode("utf-8").split("\x00") if len(array) else []
+
+
+# -- word lists and the sentence rule -------------------------------------------------------
+class Lexicon:
+    """Per codebook label, whether (``binary``) or how often (``log1p``) its terms occur."""
+
+    def __init__(self, book: dict[str, list[str]], binary: bool, index: TermIndex | None = None):
+        self.book = {str(k): [str(t) for t in v] for k, v in book.items()}
+        self.binary = bool(binary)
+        self.index = index if index is not None else TermIndex(self.book)
+        self.width = len(self.book)
+
+    def counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Term matches per text and label, (n, n_labels)."""
+        return np.asarray([self.index.counts(t) for t in texts], dtype=float).reshape(
+            len(texts), self.width)
+
+    def block(self, texts: Sequence[str]) -> np.ndarray:
+        out = self.counts(texts)
+        return (out > 0).astype(float) if self.binary else np.log1p(out)
+
+    def state(self, put) -> dict[str, Any]:
+        return {"kind": "lexicon", "book": self.book, "binary": self.binary}
+
+    @classmethod
+    def from_state(cls, meta, get) -> Lexicon:
+        return cls(meta["book"], meta["binary"])
+
+
+class Cues:
+    """Tone cues as rates per token (and the token count's ``log1p``), optionally
+    divided by a scale (a fitted ``MaxAbsScaler``)."""
+
+    MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december", "monday", "tuesday",
+              "wednesday", "thursday", "friday", "saturday", "sunday")
+
+    def __init__(self, cues: dict[str, list[str]], flags: dict[str, bool],
+                 scale: np.ndarray | None = None, index: TermIndex | None = None):
+        self.cues = {str(k): [str(t) for t in v] for k, v in cues.items()}
+        self.flags = {k: bool(flags[k]) for k in ("quotes", "numbers", "dates", "length")}
+        self.scale = scale
+        self.index = index if index is not None else self.make_index(self.cues)
+        self.width = len(self.cues) + sum(self.flags.values())
+
+    @classmethod
+    def make_index(cls, cues: dict[str, list[str]]) -> TermIndex:
+        # the dates are one more list, looked up in the same pass
+        return TermIndex({**{f"cue:{k}": v for k, v in cues.items()},
+                          "_dates": list(cls.MONTHS)})
+
+    def row(self, t: str) -> list[float]:
+        """The cues of one text, unscaled."""
+        k = len(self.cues)
+        n = max(len(TOKEN.findall(t)), 1)
+        counts = self.index.counts(t)
+        row = [c / n for c in counts[:k]]
+        if self.flags["quotes"]:
+            row.append(sum(t.count(q) for q in QUOTES) / n)
+        if self.flags["numbers"]:
+            row.append(len(NUMBER.findall(t)) / n)
+        if self.flags["dates"]:
+            row.append(counts[k] / n)
+        if self.flags["length"]:
+            row.append(math.log1p(n))
+        return row
+
+    def block(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.asarray([self.row(t) for t in texts], dtype=float).reshape(len(texts),
+                                                                            self.width)
+        return out / self.scale if self.scale is not None else out
+
+    def state(self, put) -> dict[str, Any]:
+        return {"kind": "cues", "cues": self.cues, "flags": self.flags,
+                "scale": put(self.scale) if self.scale is not None else None}
+
+    @classmethod
+    def from_state(cls, meta, get) -> Cues:
+        scale = get(meta["scale"]) if meta["scale"] is not None else None
+        return cls(meta["cues"], meta["flags"], scale)
+
+
+class VoiceRule:
+    """The guidelines' sentence-level tone rule per paragraph (see
+    :class:`framing.features.VoiceFeatures` for its columns).
+
+    ``scorer`` is anything with ``scores(texts)`` giving per task an (n, n_labels) array
+    (a :class:`framing.FramingModel` or a :class:`Runtime`); ``column`` the (task,
+    column) of its score that marks a sentence evaluative.
+    """
+
+    def __init__(self, voice: Voice, scorer=None, column: tuple[str, int] | None = None,
+                 cut: float = 0.5, score_headlines: bool = False):
+        self.voice = voice
+        self.scorer = scorer
+        self.column = column
+        self.cut = float(cut)
+        self.score_headlines = bool(score_headlines)
+        self.width = 8 if scorer is not None else 6
+
+    def sentences(self, texts: Sequence[str]) -> list[list[tuple[Any, float]]]:
+        """Per paragraph, its sentences with their scorer score (0 without a scorer)."""
+        paras = [self.voice.analyse(t) for t in texts]
+        scores = [[0.0] * len(p) for p in paras]
+        if self.scorer is not None:
+            where = [(i, j) for i, p in enumerate(paras) for j, s in enumerate(p)
+                     if s.own_voice and (self.score_headlines or not s.headline)]
+            if where:
+                task, col = self.column
+                own = [self.voice.own_voice_text(paras[i][j].text) or "." for i, j in where]
+                values = self.scorer.scores(own)[task][:, col]
+                for (i, j), v in zip(where, values.tolist(), strict=True):
+                    scores[i][j] = v
+        return [list(zip(p, s, strict=True)) for p, s in zip(paras, scores, strict=True)]
+
+    def row(self, sents) -> list[float]:
+        """One paragraph's columns from its sentences."""
+        n = len(sents)
+        own = [(s, v) for s, v in sents if s.own_voice]
+        scored = self.scorer is not None
+        evaluative = sum(1 for s, v in own if s.cued or (scored and v >= self.cut))
+        row = [float(evaluative >= n - evaluative), evaluative / n, 1 - len(own) / n,
+               sum(1 for s, _ in own if s.cued) / n]
+        if scored:
+            vals = [v for s, v in own if self.score_headlines or not s.headline] or [0.0]
+            row += [sum(vals) / len(vals), max(vals)]
+        return row + [float(any(s.question for s, _ in own)), math.log1p(n)]
+
+    def block(self, texts: Sequence[str]) -> np.ndarray:
+        rows = [self.row(s) for s in self.sentences(texts)]
+        return np.asarray(rows, dtype=float).reshape(len(rows), self.width)
+
+    def state(self, put) -> dict[str, Any]:
+        return {"kind": "voice", "lists": self.voice.lists,
+                "scorer": self.scorer.state(put) if self.scorer is not None else None,
+                "column": list(self.column) if self.column else None, "cut": self.cut,
+                "score_headlines": self.score_headlines}
+
+    @classmethod
+    def from_state(cls, meta, get) -> VoiceRule:
+        scorer = Runtime.from_state(meta["scorer"], get) if meta["scorer"] else None
+        column = (str(meta["column"][0]), int(meta["column"][1])) if meta["column"] else None
+        return cls(Voice(meta["lists"]), scorer, column, meta["cut"], meta["score_headlines"])
+
+
+_PARTS = {"ngrams": Ngrams, "lexicon": Lexicon, "cues": Cues, "voice": VoiceRule}
+
+
+# -- the model --------------------------------------------------------------------------------
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+class Runtime:
+    """A fitted model's scoring: feature families side by side, one linear head per task.
+
+    Parameters
+    ----------
+    specs : list of (name, kind, labels)
+        The tasks.
+    parts : list of (part, weight)
+        The feature families in column order, each an :class:`Ngrams`, :class:`Lexicon`,
+        :class:`Cues` or :class:`VoiceRule`, with its weight in the union.
+    heads : dict of str to tuple
+        Per task: ``("constant", row)``; ``("labels", [w, …], b)`` for one-vs-rest (a
+        sigmoid per label, each with its own (1, n_features) weights); or ``(how, W, b,
+        order)`` with ``how`` one of ``sigmoid`` (binary: one weight row for the second
+        class), ``ovr`` (sigmoids normalised) or ``softmax``, and ``order`` the label
+        index of each class.
+    """
+
+    def __init__(self, specs, parts, heads):
+        self.specs = [(str(n), str(k), [str(x) for x in labels]) for n, k, labels in specs]
+        self.parts = list(parts)
+        self.heads = dict(heads)
+        self.n_features = sum(p.width for p, _ in self.parts)
+
+    def coo(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, value) of the texts' feature matrix."""
+        rows, cols, vals, offset = [], [], [], 0
+        for part, weight in self.parts:
+            if isinstance(part, Ngrams):
+                r, c, v = part.coo(texts)
+            else:
+                block = part.block(texts)
+                r, c = np.nonzero(block)
+                v = block[r, c]
+            rows.append(r)
+            cols.append(c + offset)
+            vals.append(v.astype(np.float64) * weight if weight != 1.0
+                        else v.astype(np.float64))
+            offset += part.width
+        return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+    def scores(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per task, (n, n_labels) scores in label order (as ``FramingModel.scores``)."""
+        texts = list(texts)
+        n = len(texts)
+        row, col, val = self.coo(texts) if n else (np.zeros(0, int),) * 2 + (np.zeros(0),)
+
+        def linear(rows, b):  # rows: one weight vector per output column
+            d = np.empty((n, len(rows)))
+            for k, w in enumerate(rows):
+                d[:, k] = np.bincount(row, weights=w[col] * val, minlength=n)
+            return d + b
+
+        out = {}
+        for name, _kind, labels in self.specs:
+            head = self.heads[name]
+            how = head[0]
+            if how == "constant":
+                out[name] = np.tile(head[1], (n, 1))
+            elif how == "labels":
+                out[name] = _sigmoid(linear([w[0] for w in head[1]], head[2]))
+            else:
+                _, W, b, order = head
+                d = linear(list(W), b)
+                if how == "sigmoid":
+                    p1 = _sigmoid(d[:, 0])
+                    p = np.column_stack([1.0 - p1, p1])
+                elif how == "ovr":
+                    p = _sigmoid(d)
+                    p = p / p.sum(axis=1, keepdims=True)
+                else:
+                    e = np.exp(d - d.max(axis=1, keepdims=True))
+                    p = e / e.sum(axis=1, keepdims=True)
+                s = np.zeros((n, len(labels)))
+                s[:, order] = p
+                out[name] = s
+        return out
+
+    # -- state --------------------------------------------------------------------------
+    def state(self, put) -> dict[str, Any]:
+        """A JSON-ready description; ``put(array)`` stores an array and returns its key."""
+        heads = {}
+        for name, head in self.heads.items():
+            how = head[0]
+            if how == "constant":
+                heads[name] = {"how": how, "row": put(head[1])}
+            elif how == "labels":
+                heads[name] = {"how": how, "W": [put(w) for w in head[1]], "b": put(head[2])}
+            else:
+                heads[name] = {"how": how, "W": put(head[1]), "b": put(head[2]),
+                               "order": [int(x) for x in head[3]]}
+        return {"specs": [list(s) for s in self.specs], "heads": heads,
+                "parts": [{**p.state(put), "weight": w} for p, w in self.parts]}
+
+    @classmethod
+    def from_state(cls, meta, get) -> Runtime:
+        try:
+            parts = [(_PARTS[p["kind"]].from_state(p, get), float(p["weight"]))
+                     for p in meta["parts"]]
+            heads = {}
+            for name, h in meta["heads"].items():
+                how = h["how"]
+                if how == "constant":
+                    heads[name] = (how, get(h["row"]))
+                elif how == "labels":
+                    heads[name] = (how, [get(k) for k in h["W"]], get(h["b"]))
+                elif how in ("sigmoid", "ovr", "softmax"):
+                    heads[name] = (how, get(h["W"]), get(h["b"]), list(h["order"]))
+                else:
+                    raise FormatError(f"unknown head {how!r}")
+            return cls(meta["specs"], parts, heads)
+        except (KeyError, TypeError, IndexError) as e:
+            raise FormatError(f"incomplete runtime description ({type(e).__name__}: {e})"
+                              ) from None
+
+
+# -- the file section ---------------------------------------------------------------------------
+_KINDS = "biuf"  # array dtypes a section may hold: no objects, no strings
+
+
+def pack(meta: dict[str, Any], arrays: list[np.ndarray], level: int = 1) -> bytes:
+    """A JSON description and its arrays as one compressed section."""
+    table, blobs, offset = [], [], 0
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        table.append([a.dtype.str, list(a.shape), offset, a.nbytes])
+        blobs.append(a.tobytes())
+        offset += a.nbytes
+    head = json.dumps({"meta": meta, "arrays": table}, separators=(",", ":"),
+                      default=_plain).encode("utf-8")
+    return zlib.compress(len(head).to_bytes(8, "little") + head + b"".join(blobs), level)
+
+
+def _plain(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, tuple | set | frozenset):
+        return list(obj)
+    return str(obj)
+
+
+def unpack(data: bytes) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """The description and arrays of a section; :class:`FormatError` if it is damaged."""
+    try:
+        raw = bytearray(zlib.decompress(data))  # writable arrays, shared with the model
+        n = int.from_bytes(raw[:8], "little")
+        head = json.loads(raw[8:8 + n].decode("utf-8"))
+        body = memoryview(raw)[8 + n:]
+        arrays = []
+        for dtype, shape, offset, nbytes in head["arrays"]:
+            dt = np.dtype(dtype)
+            count = math.prod(shape)
+            if (dt.kind not in _KINDS or count * dt.itemsize != nbytes or offset < 0
+                    or offset + nbytes > len(body) or any(d < 0 for d in shape)):
+                raise FormatError("an array entry out of bounds")
+            arrays.append(np.frombuffer(body, dtype=dt, count=count, offset=offset
+                                        ).reshape(shape))
+        return head["meta"], arrays
+    except FormatError:
+        raise
+    except (zlib.error, ValueError, TypeError, KeyError, UnicodeDecodeError) as e:
+        raise FormatError(f"{type(e).__name__}: {e}") from None
+
+
+class Store:
+    """Collects arrays while a description is written (``put``) or read (``get``)."""
+
+    def __init__(self, arrays: list[np.ndarray] | None = None):
+        self.arrays = list(arrays or [])
+
+    def put(self, array) -> int:
+        self.arrays.append(np.asarray(array))
+        return len(self.arrays) - 1
+
+    def get(self, key) -> np.ndarray:
+        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < len(
+                self.arrays):
+            raise FormatError(f"no array {key!r}")
+        return self.arrays[key]
+
