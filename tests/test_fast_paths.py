@@ -87,6 +87,19 @@ def test_the_batch_tfidf_equals_scikit_learns(params):
             ).nnz == 0
 
 
+def test_the_token_count_from_the_shared_split_equals_its_expression():
+    """The cues' rates divide by the tokens of ``\\w+(?:[’']\\w+)*``; the count taken from
+    the word lists' split of the text is the same."""
+    from framing.runtime import TOKEN, Cues
+
+    cues = Cues({}, {"quotes": False, "numbers": False, "dates": False, "length": True})
+    rng = random.Random(2)
+    odd = ["rock'n'roll", "it’s", "'quoted'", "a''b", "x' y", "İstanbul's", "ﬁle's", "", " "]
+    for t in texts() + odd + [" ".join(rng.choice(odd + ["w", "'", "’"]) for _ in range(9))
+                              for _ in range(2000)]:
+        assert np.expm1(cues.row(t)[0]) == pytest.approx(max(len(TOKEN.findall(t)), 1)), t
+
+
 def test_sentence_shortcuts_equal_their_expressions():
     """The tail checks of sentence splitting give what their expressions give."""
     import re

@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from framing.sentences import Voice
-from framing.terms import TermIndex
+from framing.terms import TermIndex, split_words
 
 #: Tokens of the style cues' rates (words with inner apostrophes), numbers, quotation marks.
 TOKEN = re.compile(r"\w+(?:[’']\w+)*")
 NUMBER = re.compile(r"\b\d[\d,.:]*\b")
 QUOTES = ("\"", "“", "”", "«", "»")
+_APOSTROPHES = ("'", "’")
 #: Joins a batch's texts for one tokenising pass: a word of its own between spaces.
 SEPARATOR = "\n qxframingsepqx \n"
 #: Token patterns whose tokens never hold a space, so that an n-gram's words are its
@@ -344,7 +345,12 @@ class Cues:
     def row(self, t: str) -> list[float]:
         """The cues of one text, unscaled."""
         k = len(self.cues)
-        n = max(len(TOKEN.findall(t)), 1)
+        parts = split_words(t)
+        if parts is None:
+            n = max(len(TOKEN.findall(t)), 1)
+        else:  # TOKEN's tokens: the words, less those an apostrophe joins to the last
+            n = max((len(parts) - 1) // 2 - sum(1 for g in parts[2:-1:2] if g in _APOSTROPHES),
+                    1)
         counts = self.index.counts(t)
         row = [c / n for c in counts[:k]]
         if self.flags["quotes"]:

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from framing.terms import TermIndex
+from framing.terms import TermIndex, split_words
 
 _ABBREV = frozenset({
     "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "brig",
@@ -75,7 +75,6 @@ def mask_quotes(text: str, spans: Sequence[tuple[int, int]] | None = None) -> st
     return "".join(chars)
 
 
-_ABBREV_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
 _ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
 _INITIAL = re.compile(r"[a-z]")
 _LIST_NUMBER = re.compile(r"(?:^|[:;\-–])\s*\d{1,2}\.$")
@@ -85,13 +84,14 @@ _CLOSERS = "”\"’')]»"
 
 def _abbreviation(text: str, end: int) -> str | None:
     """The lower-cased word before the full stop at ``end - 1`` (``Mr``, ``U.S``), as
-    ``([A-Za-z][A-Za-z.]*)\\.$`` finds it in ``text[:end]``; looked for in the last 64
-    characters only unless the word runs on further back."""
-    lo = max(0, end - 64)
-    m = _ABBREV_WORD.search(text, lo, end)
-    if m is not None and m.start() == lo and lo > 0 and text[lo - 1] in _LETTERS:
-        m = _ABBREV_WORD.search(text, 0, end)
-    return m.group(1).lower() if m else None
+    ``([A-Za-z][A-Za-z.]*)\\.$`` finds it in ``text[:end]``: the run of letters and
+    full stops before it, from its first letter."""
+    start = end - 1
+    while start > 0 and text[start - 1] in _LETTERS:
+        start -= 1
+    while start < end - 1 and text[start] == ".":
+        start += 1
+    return text[start:end - 1].lower() if start < end - 1 else None
 
 
 def _final(text: str) -> bool:
@@ -158,6 +158,7 @@ _PREP = frozenset({"to", "of", "in", "with", "for", "from", "by", "at", "on", "b
 _WORD = re.compile(r"[A-Za-z][\w\-]*(?:[’'][A-Za-z]+)?|,")
 _HEADLINE_SOURCE = re.compile(r"(?::|\s[-–—])\s*(?:[A-Z][\w\-’']+\s*){1,3}$")
 _FIRST_PERSON = re.compile(r"\b(?:[Ww]e|[Oo]ur|[Oo]urs|us|[Oo]urselves)\b")
+_PEOPLE = frozenset({"we", "our", "ours", "us", "ourselves"})  # what it can find, lower-cased
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,9 @@ class Voice:
         bounds = _sentence_spans(text)
         index, sources = self._patterns()
         strong, subject, evaluative, exhorting = index.spans(text)
-        first = [m.start() for m in _FIRST_PERSON.finditer(text)]
+        words = split_words(text)
+        first = ([] if words is not None and _PEOPLE.isdisjoint(words[1::2]) else
+                 [m.start() for m in _FIRST_PERSON.finditer(text)])
         starts = [a for a, _ in bounds]
         where = {}  # each match's sentence, or None when it would span two
         for found in (strong, subject, evaluative, exhorting):

@@ -38,6 +38,20 @@ def _remember(text: str, parts: list[str]) -> None:
     _recent_size[0] += len(text)
 
 
+def split_words(text: str) -> list[str] | None:
+    """``re.split(r"(\\w+)", text.lower())``: the gaps and words in turn (the words
+    lower-cased) — remembered, as the word lists look the same text up — or None where
+    lower-casing changes the text's length (offsets would shift)."""
+    parts = _RECENT.get(text)
+    if parts is None:
+        low = text.lower()
+        if len(low) != len(text):
+            return None
+        parts = _SPLIT.split(low)
+        _remember(text, parts)
+    return parts
+
+
 def term_regex(term: str) -> str | None:
     """The expression of one term: words joined by spaces or hyphens, ``*`` any ending."""
     term = str(term).strip().lower()
@@ -113,12 +127,7 @@ class TermIndex:
         """Per list, the (start, end) of each match in ``text``."""
         names, exact, prefix, fallback, patterns, cache = self._built or self._build()
         out: list[list[tuple[int, int]]] = [[] for _ in names]
-        parts = _RECENT.get(text)
-        if parts is None:
-            low = text.lower()
-            if len(low) == len(text):  # one split gives the words and what lies between
-                parts = _SPLIT.split(low)
-                _remember(text, parts)
+        parts = split_words(text)  # one split gives the words and what lies between
         if parts is not None:
             words = parts[1::2]
         else:  # a character whose lower case is longer: offsets would shift
