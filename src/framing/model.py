@@ -38,7 +38,7 @@ READABLE_VERSIONS = (1, 2, 3)
 MAGIC = b"FRAMING-MODEL-3\n"
 _PENDING = object()  # the scikit-learn part of a loaded model, not read yet
 ON_VERSION_MISMATCH = ("warn", "error", "ignore")
-#: Up to this many texts are scored one at a time by the compiled scorer.
+#: A model just trained compiles its runtime for a call on up to this many texts.
 FAST_MAX = 8
 
 
@@ -573,19 +573,18 @@ class FramingModel:
         bundle = self.to_bundle()
         store = Store()
         runtime = self.runtime
-        head = pack({"format": FORMAT, "format_version": FORMAT_VERSION,
-                     "tasks": bundle["tasks"], "constant": self.constant,
-                     "thresholds": bundle["thresholds"], "card": self.card,
-                     "runtime": runtime.state(store.put) if runtime is not None else None},
-                    store.arrays)
-
-        body = _joblib_stream(bundle, store.arrays)
+        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tasks": bundle["tasks"],
+                "constant": self.constant, "thresholds": bundle["thresholds"],
+                "card": self.card,
+                "runtime": runtime.state(store.put) if runtime is not None else None}
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as f:
-                f.write(MAGIC + len(head).to_bytes(8, "little")
-                        + len(body).to_bytes(8, "little") + head)
-                f.write(body)
+                f.write(MAGIC + bytes(16))
+                head = pack(f, meta, store.arrays)
+                body = _write_joblib(f, bundle, store.arrays)
+                f.seek(len(MAGIC))
+                f.write(head.to_bytes(8, "little") + body.to_bytes(8, "little"))
 
         publish(path, write)
         if self.card.get("data"):
@@ -626,14 +625,15 @@ class FramingModel:
         return model
 
 
-def _joblib_stream(bundle: dict[str, Any], shared: list[np.ndarray]) -> bytes:
-    """The model's objects as a zlib-compressed joblib stream, in which each array that
-    the runtime section holds (the very object) is a reference to it, not a copy."""
-    import io
+def _write_joblib(raw, bundle: dict[str, Any], shared: list[np.ndarray]) -> int:
+    """Write the model's objects to ``raw`` as a zlib-compressed joblib stream, in which
+    each array that the runtime section holds (the very object) is a reference to it,
+    not a copy; the stream's size."""
     import pickle
-    import zlib
 
     from joblib.numpy_pickle import NumpyPickler
+
+    from framing.runtime import Deflate
 
     ids = {id(a): k for k, a in enumerate(shared)}
 
@@ -645,9 +645,9 @@ def _joblib_stream(bundle: dict[str, Any], shared: list[np.ndarray]) -> bytes:
             pickle._Pickler.save(self, ("runtime", k), save_persistent_id=False)
             self.write(pickle.BINPERSID)
 
-    buffer = io.BytesIO()
-    Pickler(buffer).dump(bundle)
-    return zlib.compress(buffer.getbuffer(), 3)
+    out = Deflate(raw, 3)
+    Pickler(out).dump(bundle)
+    return out.finish()
 
 
 def _sections(path: Path, data: bytes) -> tuple[bytes, bytes]:

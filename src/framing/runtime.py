@@ -48,14 +48,6 @@ class FormatError(ValueError):
 
 
 # -- n-grams ------------------------------------------------------------------------------
-def _code(words: tuple[int, ...], size: int) -> int:
-    """An n-gram's word ids as one integer (base ``size``)."""
-    code = 0
-    for w in words:
-        code = code * size + w
-    return code
-
-
 class Ngrams:
     """TF-IDF rows of a fitted vectoriser (scikit-learn's ``TfidfVectorizer`` values).
 
@@ -99,30 +91,31 @@ class Ngrams:
         ``analyzer``, ``token_pattern``, ``lowercase``, ``ngram_range``, ``binary``,
         ``sublinear_tf``, ``norm``, ``dtype``."""
         width = len(vocabulary)
-        if cls.vectorised(settings):
+        if cls.vectorised(settings) and width:
             hi = settings["ngram_range"][1]
+            features = list(vocabulary)
+            columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=width)
+            lengths = np.fromiter((f.count(" ") + 1 for f in features), dtype=np.int64,
+                                  count=width)
             words: dict[str, int] = {}
-            grams: list[list[tuple[tuple[int, ...], int]]] = [[] for _ in range(hi + 1)]
-            for feature, j in vocabulary.items():
-                parts = feature.split(" ")
-                if len(parts) > hi:
-                    break
-                grams[len(parts)].append((tuple(words.setdefault(w, len(words))
-                                                for w in parts), j))
-            else:
-                size = max(len(words), 1)
-                if size ** hi < 2 ** 62:
-                    uni = np.full(size, -1, dtype=np.int64)
-                    for (w,), j in grams[1]:
-                        uni[w] = j
-                    codes = []
-                    for n in range(2, hi + 1):
-                        code = np.asarray([_code(ws, size) for ws, _ in grams[n]],
-                                          dtype=np.int64)
-                        ids = np.asarray([j for _, j in grams[n]], dtype=np.int64)
-                        order = np.argsort(code, kind="stable")
-                        codes.append((code[order], ids[order]))
-                    return cls(settings, width, idf, words=list(words), uni=uni, codes=codes)
+            flat = " ".join(features).split(" ")  # an n-gram's words: its space-separated parts
+            wid = np.fromiter((words.setdefault(w, len(words)) for w in flat), dtype=np.int64,
+                              count=len(flat))
+            size = max(len(words), 1)
+            if lengths.max() <= hi and size ** hi < 2 ** 62:
+                starts = np.cumsum(lengths) - lengths
+                uni = np.full(size, -1, dtype=np.int64)
+                one = lengths == 1
+                uni[wid[starts[one]]] = columns[one]
+                codes = []
+                for n in range(2, hi + 1):
+                    chosen = np.flatnonzero(lengths == n)
+                    code = np.zeros(len(chosen), dtype=np.int64)
+                    for k in range(n):
+                        code = code * size + wid[starts[chosen] + k]
+                    order = np.argsort(code, kind="stable")
+                    codes.append((code[order], columns[chosen][order]))
+                return cls(settings, width, idf, words=list(words), uni=uni, codes=codes)
         terms = list(vocabulary)
         ids = np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms))
         return cls(settings, width, idf, terms=terms, ids=ids)
@@ -569,17 +562,49 @@ class Runtime:
 _KINDS = "biuf"  # array dtypes a section may hold: no objects, no strings
 
 
-def pack(meta: dict[str, Any], arrays: list[np.ndarray], level: int = 1) -> bytes:
-    """A JSON description and its arrays as one compressed section."""
-    table, blobs, offset = [], [], 0
+class Deflate:
+    """A write-only file that zlib-compresses what it is given into ``raw``; ``size``
+    counts the compressed bytes written. Its position cannot be told."""
+
+    def __init__(self, raw, level: int):
+        self.raw, self.size = raw, 0
+        self._z = zlib.compressobj(level)
+
+    def write(self, data) -> int:
+        out = self._z.compress(data)
+        self.raw.write(out)
+        self.size += len(out)
+        return memoryview(data).nbytes
+
+    def tell(self):
+        import io
+
+        raise io.UnsupportedOperation("a compressed stream has no position to tell")
+
+    def finish(self) -> int:
+        """Write what is left; the compressed size."""
+        out = self._z.flush()
+        self.raw.write(out)
+        self.size += len(out)
+        return self.size
+
+
+def pack(raw, meta: dict[str, Any], arrays: list[np.ndarray], level: int = 1) -> int:
+    """Write a JSON description and its arrays to ``raw`` as one compressed section, a
+    piece at a time (no copy of the arrays); the section's size."""
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    table, offset = [], 0
     for a in arrays:
-        a = np.ascontiguousarray(a)
         table.append([a.dtype.str, list(a.shape), offset, a.nbytes])
-        blobs.append(a.tobytes())
         offset += a.nbytes
     head = json.dumps({"meta": meta, "arrays": table}, separators=(",", ":"),
                       default=_plain).encode("utf-8")
-    return zlib.compress(len(head).to_bytes(8, "little") + head + b"".join(blobs), level)
+    out = Deflate(raw, level)
+    out.write(len(head).to_bytes(8, "little") + head)
+    for a in arrays:
+        if a.nbytes:
+            out.write(a.reshape(-1).view(np.uint8))
+    return out.finish()
 
 
 def _plain(obj):
