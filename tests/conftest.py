@@ -52,6 +52,18 @@ def run_cli(*args, stdin: str | None = None, cwd: Path | None = None, env=None):
     return r.returncode, r.stdout, r.stderr
 
 
+def word_lists() -> dict[str, list[str]]:
+    """Every shipped word list (codebooks, cues, voice), named by file and key."""
+    import yaml
+
+    out = {}
+    for f in ("codebook/default.yaml", "codebook/guidelines.yaml", "cues/default.yaml",
+              "voice/default.yaml"):
+        for k, v in yaml.safe_load((ROOT / "conf" / f).read_text()).items():
+            out[f"{f}:{k}"] = v
+    return out
+
+
 def write_jsonl(path: Path, rows) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path

@@ -8,12 +8,11 @@ import sys
 
 import numpy as np
 import pytest
-import yaml
 
 import framing
 from framing.terms import TermIndex, term_pattern
 
-from conftest import ROOT, SEEDS
+from conftest import SEEDS, word_lists
 
 
 def texts():
@@ -28,17 +27,9 @@ def texts():
     return seeds + generated
 
 
-def lists():
-    out = {}
-    for f in ("codebook/default.yaml", "codebook/guidelines.yaml", "cues/default.yaml",
-              "voice/default.yaml"):
-        for k, v in yaml.safe_load((ROOT / "conf" / f).read_text()).items():
-            out[f"{f}:{k}"] = v
-    return out
-
 
 def test_one_pass_over_the_words_finds_what_the_expressions_find():
-    book = lists()
+    book = word_lists()
     index = TermIndex(book)
     patterns = [term_pattern(v) for v in book.values()]
     for t in texts():

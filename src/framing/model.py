@@ -17,6 +17,7 @@ import hashlib
 import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any, overload
 
@@ -288,21 +289,21 @@ class FramingModel:
 
     def _results(self, scores: dict[str, np.ndarray]) -> list[dict[str, Any]]:
         """One result per row of the scores, built a task at a time from the arrays."""
-        columns: dict[str, list] = {}
-        score_maps: dict[str, list] = {}
+        columns, score_maps = [], []
         for t in self.tasks:
             labels = self.labels[t]
             decided = self.decide(t, scores[t])
             if self.kinds[t] == "multilabel":
-                columns[t] = [[lab for lab, v in zip(labels, row, strict=True) if v]
-                              for row in decided.tolist()]
+                columns.append(list(map(list, map(compress, repeat(labels),
+                                                  decided.tolist()))))
             else:
-                columns[t] = [str(x) for x in decided.tolist()]
-            score_maps[t] = [dict(zip(labels, row, strict=True))
-                             for row in np.round(scores[t], 6).tolist()]
-        return [{**{t: columns[t][i] for t in self.tasks},
-                 "scores": {t: score_maps[t][i] for t in self.tasks}}
-                for i in range(len(next(iter(scores.values()))))]
+                columns.append(list(map(str, decided.tolist())))
+            score_maps.append(map(dict, map(zip, repeat(labels),
+                                            np.round(scores[t], 6).tolist())))
+        tasks = list(self.tasks)
+        per_text = map(dict, map(zip, repeat(tasks), zip(*score_maps, strict=True)))
+        keys = [*tasks, "scores"]
+        return list(map(dict, map(zip, repeat(keys), zip(*columns, per_text, strict=True))))
 
     def _empty(self) -> dict[str, Any]:
         res: dict[str, Any] = {t: ([] if self.kinds[t] == "multilabel" else None)

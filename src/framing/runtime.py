@@ -27,6 +27,7 @@ import numpy as np
 
 from framing.sentences import Voice
 from framing.terms import TermIndex, split_words
+from framing.tokens import Batch, batch
 
 #: Tokens of the style cues' rates (words with inner apostrophes), numbers, quotation marks.
 TOKEN = re.compile(r"\w+(?:[’']\w+)*")
@@ -74,8 +75,15 @@ class Ngrams:
         self.terms, self.ids = terms, ids
         self._lookup: dict[str, int] | None = None
         self._table: dict[str, int] | None = None
+        self._bytes: dict[bytes, int] | None = None
         self._pattern = re.compile(EQUIVALENT.get(settings["token_pattern"],
                                                   settings["token_pattern"]))
+
+    @property
+    def batched(self) -> bool:
+        """Whether the words of a :class:`framing.tokens.Batch` are this analyser's
+        tokens (word n-grams of ``\\w+`` or ``\\w\\w+``)."""
+        return self.words is not None and self._pattern.pattern in (r"\w\w+", r"\w+")
 
     @staticmethod
     def vectorised(settings: dict[str, Any]) -> bool:
@@ -127,10 +135,37 @@ class Ngrams:
             self._lookup.setdefault(SEPARATOR.strip(), -2)
         return self._lookup
 
+    def _byte_ids(self) -> dict[bytes, int]:
+        if self._bytes is None:
+            self._bytes = {w.encode("utf-8"): i for i, w in enumerate(self.words)}
+        return self._bytes
+
+    def _count_batch(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """(text, column) of every n-gram occurrence, the plain texts from the batch's
+        words, the others one regular-expression pass over them."""
+        ids = self._byte_ids()
+        if self.lowercase:
+            tid = batch.lookup(ids, -1)
+        else:
+            words = batch.cased_words()
+            tid = np.fromiter(map(ids.get, words, repeat(-1)), dtype=np.int64,
+                              count=len(words))
+        doc = batch.doc
+        if self._pattern.pattern == r"\w\w+":  # one-character words are no tokens
+            keep = (batch.end - batch.start) >= 2
+            tid, doc = tid[keep], doc[keep]
+        row, col = self._count_ids(tid, np.bincount(doc, minlength=batch.n_docs))
+        row = batch.index[row]
+        if batch.rest:
+            r2, c2 = self._count_words([batch.texts[i] for i in batch.rest])
+            row = np.concatenate((row, np.asarray(batch.rest, dtype=np.int64)[r2]))
+            col = np.concatenate((col, c2))
+        return row, col
+
     def _count_words(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(text, column) of every n-gram occurrence in the vocabulary."""
-        words, size, uni = self._word_ids(), max(len(self.words), 1), self.uni
-        lo, hi, pattern = self.lo, self.hi, self._pattern
+        words = self._word_ids()
+        pattern = self._pattern
         n_docs = len(docs)
         # One pass over the batch: the texts joined by a separator word that no text
         # holds (checked), so that the separators' places give each text's tokens.
@@ -153,6 +188,14 @@ class Ngrams:
                               count=len(flat))
             tid[tid == -2] = -1  # the separator word, written in a text: no feature
         del flat
+        return self._count_ids(tid, lens)
+
+    def _count_ids(self, tid: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(text, column) of the n-grams of texts given as word ids (-1: not in the
+        vocabulary) and each text's word count."""
+        size, uni = max(len(self.words), 1), self.uni
+        lo, hi = self.lo, self.hi
+        n_docs = len(lens)
         flat_len = len(tid)
         doc = np.repeat(np.arange(n_docs, dtype=np.int64), lens)
         rows, cols = [], []
@@ -162,26 +205,25 @@ class Ngrams:
             rows.append(doc[keep])
             cols.append(f[keep])
         if hi >= 2:
-            # a token's place in its text, so that an n-gram stays inside one text
-            place = np.arange(flat_len, dtype=np.int64) - np.repeat(
-                np.cumsum(lens) - lens, lens)
+            known = tid >= 0
             for n in range(max(lo, 2), hi + 1):
                 sorted_codes, ids = self.codes[n - 2]
                 if not len(sorted_codes) or flat_len < n:
                     continue
                 head = flat_len - n + 1
-                starts = np.flatnonzero(place[:head] <= lens[doc[:head]] - n)
-                code = np.zeros(len(starts), dtype=np.int64)
-                ok = np.ones(len(starts), dtype=bool)
+                # inside one text, every word in the vocabulary's words
+                ok = doc[:head] == doc[n - 1:]
                 for k in range(n):
-                    t = tid[starts + k]
-                    ok &= t >= 0
-                    code = code * size + np.maximum(t, 0)
+                    ok &= known[k:k + head]
+                starts = np.flatnonzero(ok)
+                code = tid[starts]
+                for k in range(1, n):
+                    code = code * size + tid[starts + k]
                 at = np.searchsorted(sorted_codes, code)
                 at[at >= len(sorted_codes)] = 0
-                ok &= sorted_codes[at] == code
-                rows.append(doc[starts[ok]])
-                cols.append(ids[at[ok]])
+                hit = sorted_codes[at] == code
+                rows.append(doc[starts[hit]])
+                cols.append(ids[at[hit]])
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(rows), np.concatenate(cols)
@@ -230,11 +272,18 @@ class Ngrams:
     def coo(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, column, value) of the texts' TF-IDF matrix, sorted by row then column:
         the entries of scikit-learn's ``transform``."""
-        docs = list(docs)
-        row, col = (self._count_words(docs) if self.words is not None
-                    else self._count_each(docs))
-        # per text: its columns sorted, repeats added
-        key, counts = np.unique(row * self.width + col, return_counts=True)
+        if self.batched:
+            docs = batch(docs)
+            row, col = self._count_batch(docs)
+        else:
+            docs = docs.texts if isinstance(docs, Batch) else list(docs)
+            row, col = (self._count_words(docs) if self.words is not None
+                        else self._count_each(docs))
+        # per text: its columns sorted, repeats added (a stable sort is the fastest here)
+        key = np.sort(row * self.width + col, kind="stable")
+        first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))[:len(key)]
+        counts = np.diff(np.append(first, len(key)))
+        key = key[first]
         row, col = np.divmod(key, self.width)
         data = counts.astype(self.dtype)
         s = self.settings
@@ -287,6 +336,36 @@ def _split(array: np.ndarray) -> list[str]:
 
 
 # -- word lists and the sentence rule -------------------------------------------------------
+def _numbers(b: Batch) -> list[int]:
+    """Where ``NUMBER`` matches in the batch's text, as ``finditer`` finds them: a match
+    begins where a word begins with a digit, so only there is it tried."""
+    digit = b.bytes[b.bstart] if len(b.bstart) else np.zeros(0, dtype=np.uint8)
+    found, free, text = [], 0, b.text
+    for pos in b.start[(digit >= 0x30) & (digit <= 0x39)].tolist():
+        if pos >= free:
+            m = NUMBER.match(text, pos)
+            if m:
+                found.append(pos)
+                free = m.end()
+    return found
+
+
+def _matched(b: Batch, index: TermIndex, out: np.ndarray, columns, local: bool = False):
+    """Add each list's matches in the plain texts of ``b`` to ``out`` (rows: all texts,
+    or with ``local`` the plain ones) and return the places of the texts left to do
+    one at a time."""
+    if not (b.n_docs and index.batchable):
+        return range(len(b))
+    for col, (docs, _, _) in zip(columns, index.find(b), strict=False):
+        if len(docs):
+            counted = b.per_doc(docs)
+            if local:
+                out[:, col] = counted
+            else:
+                out[b.index, col] = counted
+    return b.rest
+
+
 class Lexicon:
     """Per codebook label, whether (``binary``) or how often (``log1p``) its terms occur."""
 
@@ -296,10 +375,14 @@ class Lexicon:
         self.index = index if index is not None else TermIndex(self.book)
         self.width = len(self.book)
 
-    def counts(self, texts: Sequence[str]) -> np.ndarray:
+    def counts(self, texts: Sequence[str] | Batch) -> np.ndarray:
         """Term matches per text and label, (n, n_labels)."""
-        return np.asarray([self.index.counts(t) for t in texts], dtype=float).reshape(
-            len(texts), self.width)
+        texts = batch(texts)
+        out = np.zeros((len(texts), self.width))
+        rest = _matched(texts, self.index, out, range(self.width))
+        for i in rest:
+            out[i] = self.index.counts(texts.texts[i])
+        return out
 
     def block(self, texts: Sequence[str]) -> np.ndarray:
         out = self.counts(texts)
@@ -356,10 +439,42 @@ class Cues:
             row.append(math.log1p(n))
         return row
 
-    def block(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.asarray([self.row(t) for t in texts], dtype=float).reshape(len(texts),
-                                                                            self.width)
+    def block(self, texts: Sequence[str] | Batch) -> np.ndarray:
+        texts = batch(texts)
+        out = np.zeros((len(texts), self.width))
+        if texts.n_docs and self.index.batchable:
+            out[texts.index] = self._rows(texts)
+            rest = texts.rest
+        else:
+            rest = range(len(texts))
+        for i in rest:
+            out[i] = self.row(texts.texts[i])
         return out / self.scale if self.scale is not None else out
+
+    def _rows(self, b: Batch) -> np.ndarray:
+        """:meth:`row` of each plain text of a batch."""
+        k, nd = len(self.cues), b.n_docs
+        counts = np.zeros((nd, k + 1))
+        _matched(b, self.index, counts, range(k + 1), local=True)
+        # TOKEN's tokens: the words, less those an apostrophe joins to the one before
+        doc, raw = b.doc, b.bytes
+        gap = b.bstart[1:] - b.bend[:-1]  # in bytes: ' is one, ’ three (E2 80 99)
+        at = np.minimum(b.bend[:-1, None] + np.arange(3), max(len(raw) - 1, 0))
+        head = raw[at] if len(raw) else np.zeros((0, 3), dtype=np.uint8)
+        joined = (doc[1:] == doc[:-1]) & (
+            ((gap == 1) & (head[:, 0] == 0x27))
+            | ((gap == 3) & (head[:, 0] == 0xE2) & (head[:, 1] == 0x80) & (head[:, 2] == 0x99)))
+        n = np.maximum(b.per_doc(doc) - b.per_doc(doc[1:][joined]), 1).astype(float)
+        cols = [counts[:, j] / n for j in range(k)]
+        if self.flags["quotes"]:
+            cols.append(b.per_doc(b.doc_of(b.places("".join(QUOTES)))) / n)
+        if self.flags["numbers"]:
+            cols.append(b.per_doc(b.doc_of(_numbers(b))) / n)
+        if self.flags["dates"]:
+            cols.append(counts[:, k] / n)
+        if self.flags["length"]:
+            cols.append(np.fromiter(map(math.log1p, n.tolist()), dtype=float, count=nd))
+        return np.column_stack(cols) if cols else np.zeros((nd, 0))
 
     def state(self, put) -> dict[str, Any]:
         return {"kind": "cues", "cues": self.cues, "flags": self.flags,
@@ -391,7 +506,7 @@ class VoiceRule:
 
     def sentences(self, texts: Sequence[str]) -> list[list[tuple[Any, float]]]:
         """Per paragraph, its sentences with their scorer score (0 without a scorer)."""
-        paras = [self.voice.analyse(t) for t in texts]
+        paras = self.voice.analyse_batch(batch(texts))
         scores = [[0.0] * len(p) for p in paras]
         if self.scorer is not None:
             where = [(i, j) for i, p in enumerate(paras) for j, s in enumerate(p)
@@ -417,9 +532,60 @@ class VoiceRule:
             row += [sum(vals) / len(vals), max(vals)]
         return row + [float(any(s.question for s, _ in own)), math.log1p(n)]
 
-    def block(self, texts: Sequence[str]) -> np.ndarray:
-        rows = [self.row(s) for s in self.sentences(texts)]
-        return np.asarray(rows, dtype=float).reshape(len(rows), self.width)
+    def block(self, texts: Sequence[str] | Batch) -> np.ndarray:
+        """:meth:`row` of each paragraph, from the sentences' columns
+        (:meth:`framing.sentences.Voice.table`) with array operations."""
+        b = batch(texts)
+        t = self.voice.table(b)
+        n_texts = len(b)
+        if not n_texts:
+            return np.zeros((0, self.width))
+        para = t.para  # a paragraph's sentences are together
+        own, asks = ~t.attributed, t.question
+        cued = own & ((t.evaluative > 0) | (t.exhorting > 0) | asks)
+        n = np.bincount(para, minlength=n_texts)
+
+        def per_text(mask):
+            return np.bincount(para, weights=mask.astype(float), minlength=n_texts)
+
+        marked = cued
+        cols = []
+        if self.scorer is not None:
+            scored = own if self.score_headlines else own & t.final
+            values = np.zeros(len(t))
+            chosen = np.flatnonzero(scored)
+            if len(chosen):
+                task, col = self.column
+                own_text = self.voice.own_voice_text
+                if self._words_only():  # a sentence of the batch: its words are at hand
+                    units = b.stretches([(a, e) if body is None else (own_text(body) or ".")
+                                         for body, a, e in t.rows(chosen)])
+                else:
+                    units = [own_text(t.source[a:e] if body is None else body) or "."
+                             for body, a, e in t.rows(chosen)]
+                values[chosen] = self.scorer.scores(units)[task][:, col]
+            marked = cued | (own & (values >= self.cut))
+            k = per_text(scored)
+            mean = np.bincount(para[chosen], weights=values[chosen], minlength=n_texts)
+            mean = np.divide(mean, k, out=np.zeros(n_texts), where=k > 0)
+            top = np.full(n_texts, -np.inf)
+            np.maximum.at(top, para[chosen], values[chosen])
+            top[k == 0] = 0.0
+            cols = [mean, top]
+        count = per_text(marked)
+        return np.column_stack(
+            [(count >= n - count).astype(float), count / n, 1 - per_text(own) / n,
+             per_text(cued) / n, *cols, (per_text(own & asks) > 0).astype(float),
+             np.fromiter(map(math.log1p, n.tolist()), dtype=float, count=n_texts)])
+
+    def _words_only(self) -> bool:
+        """Whether the scorer reads nothing but word n-grams of the batch's words (of
+        lower-cased text): then a sentence of a plain, unquoted paragraph is scored from
+        the paragraph's words, its own voice being the sentence with its spaces
+        squeezed, which has the same words."""
+        parts = getattr(self.scorer, "parts", None)
+        return bool(parts) and all(isinstance(p, Ngrams) and p.batched and p.lowercase
+                                   for p, _ in parts)
 
     def state(self, put) -> dict[str, Any]:
         return {"kind": "voice", "lists": self.voice.lists,
@@ -468,6 +634,7 @@ class Runtime:
 
     def coo(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, column, value) of the texts' feature matrix."""
+        texts = batch(texts)  # split into words once for every family
         rows, cols, vals, offset = [], [], [], 0
         for part, weight in self.parts:
             if isinstance(part, Ngrams):
@@ -485,14 +652,36 @@ class Runtime:
 
     def scores(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Per task, (n, n_labels) scores in label order (as ``FramingModel.scores``)."""
-        texts = list(texts)
+        if not isinstance(texts, Batch):
+            texts = list(texts)
         n = len(texts)
-        row, col, val = self.coo(texts) if n else (np.zeros(0, int),) * 2 + (np.zeros(0),)
+        # the n-grams as (row, column, value), the other families' small dense blocks
+        families, offset = [], 0
+        if n:
+            texts = batch(texts)  # split into words once for every family
+            for part, weight in self.parts:
+                if isinstance(part, Ngrams):
+                    r, c, v = part.coo(texts)
+                    families.append((r, c + offset, v * weight if weight != 1.0 else v))
+                else:
+                    block = part.block(texts)
+                    families.append(block * weight if weight != 1.0 else block)
+                    families[-1] = (families[-1], offset)
+                offset += part.width
 
         def linear(rows, b):  # rows: one weight vector per output column
             d = np.empty((n, len(rows)))
             for k, w in enumerate(rows):
-                d[:, k] = np.bincount(row, weights=w[col] * val, minlength=n)
+                w = w.ravel()
+                total = np.zeros(n)
+                for fam in families:
+                    if len(fam) == 3:
+                        r, c, v = fam
+                        total += np.bincount(r, weights=w[c] * v, minlength=n)
+                    else:
+                        block, at = fam
+                        total += block @ w[at:at + block.shape[1]]
+                d[:, k] = total
             return d + b
 
         out = {}
@@ -502,7 +691,7 @@ class Runtime:
             if how == "constant":
                 out[name] = np.tile(head[1], (n, 1))
             elif how == "labels":
-                out[name] = _sigmoid(linear([w[0] for w in head[1]], head[2]))
+                out[name] = _sigmoid(linear(head[1], head[2]))
             else:
                 _, W, b, order = head
                 d = linear(list(W), b)

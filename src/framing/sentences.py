@@ -13,7 +13,10 @@ finds those sentences:
   and exhorting cues of its own voice (outside quotation marks), from word lists that
   come from the config (``conf/voice/default.yaml``).
 
-Standard library only.
+:meth:`Voice.table` analyses every paragraph of a :class:`framing.tokens.Batch` at once
+into a :class:`SentenceTable` (columns of arrays), with the same results.
+
+numpy and the standard library.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+
+import numpy as np
 
 from framing.terms import TermIndex, split_words
 
@@ -34,8 +40,11 @@ _ABBREV = frozenset({
 })
 _OPEN_Q = "“\"«"
 _CLOSE_Q = {"“": "”", "\"": "\"", "«": "»"}
-_QUOTE_MARK = re.compile("[“\"«”]")
-_BOUNDARY = re.compile(r"[.!?…]+[”\"’'»)\]]*(?=\s+[\"“‘'«(\[]?[A-Z0-9\-–•])")
+_QUOTE_MARKS = "“\"«”"
+_QUOTE_MARK = re.compile(f"[{_QUOTE_MARKS}]")
+#: Sentence-final punctuation (and closing quotes or brackets) before the next sentence;
+#: group 1 is the space between them, so that ``m.end(1)`` is where the next one begins.
+_BOUNDARY = re.compile(r"[.!?…]+[”\"’'»)\]]*(?=(\s+)[\"“‘'«(\[]?[A-Z0-9\-–•])")
 
 
 def quote_spans(text: str) -> list[tuple[int, int]]:
@@ -68,11 +77,15 @@ def mask_quotes(text: str, spans: Sequence[tuple[int, int]] | None = None) -> st
     spans = quote_spans(text) if spans is None else spans
     if not spans:
         return text
-    chars = list(text)
-    for a, b in spans:
-        for i in range(a, min(b, len(chars))):
-            chars[i] = " "
-    return "".join(chars)
+    out, done = [], 0  # the text between quotations kept, each quotation's span blanked
+    for a, b in sorted(spans):
+        a, b = max(a, done), min(b, len(text))
+        if b <= a:
+            continue
+        out += [text[done:a], " " * (b - a)]
+        done = b
+    out.append(text[done:])
+    return "".join(out)
 
 
 _ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
@@ -115,23 +128,34 @@ def split_sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in _sentence_spans(text)]
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
+def _sentence_of(starts: list[int], places: list[int]) -> list[int]:
+    """The sentence (by its start, in order) each place falls in; -1 before the first."""
+    return [bisect_right(starts, x) - 1 for x in places]
+
+
+def _sentence_spans(text: str, found: Sequence[tuple[int, int]] | None = None
+                    ) -> list[tuple[int, int]]:
     """(start, end) of each sentence of a stripped, non-empty paragraph (see
-    :func:`split_sentences`)."""
-    spans = quote_spans(text)
+    :func:`split_sentences`); ``found``: the (start, end) of ``_BOUNDARY``'s matches in
+    it, if already known (then the text holds no quotation mark)."""
     cuts = [0]
-    for m in _BOUNDARY.finditer(text):
-        end = m.start() + 1  # the text up to the first final mark ("head")
+    if found is None:
+        spans = quote_spans(text)
+        found = [m.span() for m in _BOUNDARY.finditer(text)]
+    else:
+        spans = []
+    for m_start, m_end in found:
+        end = m_start + 1  # the text up to the first final mark ("head")
         if text[end - 1] == ".":
             word = _abbreviation(text, end)
             if word and (word in _ABBREV or _ACRONYM.fullmatch(word) or _INITIAL.fullmatch(word)):
                 continue
-        if spans and _inside(m.end() - 1, spans):
+        if spans and _inside(m_end - 1, spans):
             continue
         if (text[end - 1] == "." and end > 1 and text[end - 2].isdigit()
                 and _LIST_NUMBER.search(text[:end])):
             continue
-        cuts.append(m.end())
+        cuts.append(m_end)
     cuts.append(len(text))
     out = []
     for a, b in zip(cuts, cuts[1:], strict=False):
@@ -157,7 +181,9 @@ _PREP = frozenset({"to", "of", "in", "with", "for", "from", "by", "at", "on", "b
                    "since", "like", "via", "amid", "amidst"})
 _WORD = re.compile(r"[A-Za-z][\w\-]*(?:[’'][A-Za-z]+)?|,")
 _HEADLINE_SOURCE = re.compile(r"(?::|\s[-–—])\s*(?:[A-Z][\w\-’']+\s*){1,3}$")
+_NAME_END = "_-’'"  # with the letters and digits: how a stripped match of it can end
 _FIRST_PERSON = re.compile(r"\b(?:[Ww]e|[Oo]ur|[Oo]urs|us|[Oo]urselves)\b")
+_WINDOW = 240  # characters before a subject-reporting verb read for its subject, at first
 _PEOPLE = frozenset({"we", "our", "ours", "us", "ourselves"})  # what it can find, lower-cased
 
 
@@ -237,7 +263,18 @@ class Voice:
         source noun ("the leaders of Iran and Pakistan agreed"); a possessive ("Raisi's
         words underscore") is not either.
         """
-        words = _WORD.findall(own[:start])
+        if start > _WINDOW:  # the last words before it are enough, nearly always
+            found = self._subject(_WORD.findall(own, start - _WINDOW, start), sources,
+                                  whole=False)
+            if found is not None:
+                return found
+        return bool(self._subject(_WORD.findall(own, 0, start), sources, whole=True))
+
+    def _subject(self, words: list[str], sources: frozenset[str], whole: bool
+                 ) -> bool | None:
+        """:meth:`_source_subject` from the words before the verb: all of them
+        (``whole``) or those of a stretch of text just before it, whose first word may be
+        cut; then None where the answer would read that first word or look before it."""
         k = len(words) - 1
         while k >= 0:
             low = words[k].lower()
@@ -250,16 +287,23 @@ class Voice:
                 k -= 1
                 continue
             break
+        if not whole and k - 6 < 1:  # an aside looks back six words
+            return None
         if k < 0 or not self._is_source(words[k], sources):
             return False
         if not words[k][:1].isupper():
             return True
         j = k
-        while j - 1 >= 0 and (words[j - 1][:1].isupper() or words[j - 1].lower() in ("and",
-                                                                                     "or")):
+        while j - 1 >= 0:
+            if not whole and j - 1 < 1:
+                return None
+            if not (words[j - 1][:1].isupper() or words[j - 1].lower() in ("and", "or")):
+                break
             j -= 1
         while j < k and words[j].lower() in ("and", "or"):
             j += 1
+        if not whole and j - 2 < 1:
+            return None
         before = words[j - 1].lower() if j > 0 else ""
         if re.search(r"[’']s$", before):
             return False
@@ -306,24 +350,166 @@ class Voice:
         text = paragraph.strip()
         if not text:
             return None
-        bounds = _sentence_spans(text)
-        index, sources = self._patterns()
-        strong, subject, evaluative, exhorting = index.spans(text)
+        index, _ = self._patterns()
         words = split_words(text)
         first = ([] if words is not None and _PEOPLE.isdisjoint(words[1::2]) else
                  [m.start() for m in _FIRST_PERSON.finditer(text)])
+        return self._assemble(text, _sentence_spans(text), index.spans(text), first)
+
+    def analyse_batch(self, texts) -> list[list[Sentence]]:
+        """:meth:`analyse` of each text of a :class:`framing.tokens.Batch` (see
+        :meth:`table`)."""
+        t = self.table(texts)
+        out: list[list[Sentence]] = [[] for _ in range(len(texts))]
+        for i, body, *fields in zip(t.para.tolist(), t.texts(), t.attributed.tolist(),
+                                    t.evaluative.tolist(), t.exhorting.tolist(),
+                                    t.question.tolist(), strict=True):
+            out[i].append(Sentence(body, *fields))
+        return out
+
+    def table(self, texts) -> SentenceTable:
+        """The sentences of the texts of a :class:`framing.tokens.Batch`, as columns (a
+        :class:`SentenceTable`): what :meth:`analyse` finds.
+
+        The plain texts without quotation marks are read from the batch's words and its
+        joined text: one pass of the sentence boundaries, each word list matched once
+        (:meth:`framing.terms.TermIndex.find`), each match's sentence by its place. Only
+        a sentence that may end with a headline's source, or has a subject-reporting
+        verb and no other attribution, is looked at on its own. A text where a match
+        spans two sentences, and every other text, is analysed alone.
+        """
+        index, sources = self._patterns()
+        n_texts = len(texts)
+        table = SentenceTable.empty()
+        alone = range(n_texts)
+        if texts.n_docs and index.batchable:
+            table, alone = self._table(texts, index, sources)
+        rows = [(i, sent) for i in alone for sent in self.analyse(texts.texts[i])]
+        if rows:
+            table = table.extend(rows)
+        return table
+
+    def _table(self, texts, index, sources):
+        text, nd = texts.text, texts.n_docs
+        live = np.ones(nd, dtype=bool)  # analysed here (the rest: alone)
+        live[texts.doc_of(texts.places(_QUOTE_MARKS))] = False
+        lead = np.fromiter((len(t) - len(t.lstrip()) for t in texts.docs), dtype=np.int64,
+                           count=nd)
+        trail = np.fromiter((len(t) - len(t.rstrip()) for t in texts.docs), dtype=np.int64,
+                            count=nd)
+        d_start, d_end = texts.starts + lead, texts.ends - trail
+        live &= d_start < d_end
+        # the boundaries that cut: not after an abbreviation, an initial or a list number
+        # a boundary begins a run of final marks: tried there only, as finditer would
+        at = texts.places(".!?…")
+        at = at[np.concatenate(([True], at[1:] != at[:-1] + 1))] if len(at) else at
+        marks = [m for m in map(_BOUNDARY.match, repeat(text), at.tolist()) if m]
+        mark_doc = texts.doc_of([m.start() for m in marks]).tolist()
+        is_live = live.tolist()
+        ends, nexts = [], []
+        for m, d in zip(marks, mark_doc, strict=True):
+            if not is_live[d]:
+                continue
+            end = m.start() + 1
+            if text[end - 1] == ".":
+                word = _abbreviation(text, end)
+                if word and (word in _ABBREV or _ACRONYM.fullmatch(word)
+                             or _INITIAL.fullmatch(word)):
+                    continue
+                off = int(d_start[d])
+                if (end - off > 1 and text[end - 2].isdigit()
+                        and _LIST_NUMBER.search(text[off:end])):
+                    continue
+            ends.append(m.end())
+            nexts.append(m.end(1))
+        on = np.flatnonzero(live)
+        s_start = np.sort(np.concatenate((d_start[on], np.asarray(nexts, dtype=np.int64))))
+        s_end = np.sort(np.concatenate((np.asarray(ends, dtype=np.int64), d_end[on])))
+        s_doc = texts.doc_of(s_start)
+        n = len(s_start)
+        # each match's sentence
+        counts, subject_at = [], None
+        some_doc = s_doc if n else np.full(1, -1)  # (no sentence: no text here either)
+        some_end = s_end if n else np.zeros(1, dtype=np.int64)
+        for li, (md, ma, mb) in enumerate(index.find(texts)):
+            k = np.searchsorted(s_start, ma, side="right") - 1
+            mine = live[md]
+            kk = np.maximum(k, 0)
+            bad = mine & ((k < 0) | (some_doc[kk] != md) | (mb > some_end[kk]))
+            live[md[bad]] = False  # a match over two sentences: that text alone
+            ok = mine & ~bad
+            counts.append(np.bincount(k[ok], minlength=n))
+            if li == 1:
+                subject_at = (k[ok], ma[ok])
+        strong, subject, evaluative, exhorting = counts
+        people = dict.fromkeys((w.encode("ascii") for w in _PEOPLE), 1)
+        first = []
+        for d in np.unique(texts.doc[texts.lookup(people, 0) > 0]).tolist():
+            if live[d]:
+                a, b = int(d_start[d]), int(d_end[d])
+                first += [m.start() for m in _FIRST_PERSON.finditer(text, a, b)]
+        if first:
+            exhorting = exhorting + np.bincount(
+                np.searchsorted(s_start, np.asarray(first, dtype=np.int64), side="right") - 1,
+                minlength=n)
+        asks = np.zeros(n, dtype=bool)
+        marks_q = texts.chars(np.flatnonzero(texts.bytes == 0x3F))  # "?"
+        if len(marks_q):
+            k = np.searchsorted(s_start, marks_q, side="right") - 1
+            k = k[(k >= 0) & (marks_q < s_end[np.maximum(k, 0)])]
+            asks[k] = True
+        # attribution: a reporting cue, a headline's source, a subject-reporting verb
+        said = strong > 0
+        starts, stops = s_start.tolist(), s_end.tolist()
+        for j in np.flatnonzero(~said).tolist():
+            last = text[stops[j] - 1]
+            if ((last.isalnum() or last in _NAME_END)
+                    and _HEADLINE_SOURCE.search(text[starts[j]:stops[j]])):
+                said[j] = True
+        if subject_at is not None and subject.any():
+            by_sentence: dict[int, list[int]] = {}
+            for j, x in zip(*(v.tolist() for v in subject_at), strict=True):
+                by_sentence.setdefault(j, []).append(x)
+            for j, places in by_sentence.items():
+                if not said[j]:
+                    a = starts[j]
+                    sent = text[a:stops[j]]
+                    said[j] = any(self._source_subject(sent, x - a, sources) for x in places)
+        # a text's last sentence may lack final punctuation (a headline); the others
+        # end with it
+        last = s_end == d_end[s_doc]
+        final = np.ones(n, dtype=bool)
+        for j in np.flatnonzero(last).tolist():
+            e = stops[j]
+            while e > starts[j] and text[e - 1] in _CLOSERS:
+                e -= 1
+            final[j] = e > starts[j] and text[e - 1] in ".!?…"
+        keep = live[s_doc]
+        index_of = texts.index
+        table = SentenceTable(index_of[s_doc[keep]], said[keep], evaluative[keep],
+                              exhorting[keep], asks[keep], final[keep], s_start[keep],
+                              s_end[keep], [None] * int(keep.sum()), text)
+        alone = list(texts.rest) + index_of[np.flatnonzero(~live)].tolist()
+        return table, alone
+
+    def _assemble(self, text: str, bounds, found, first) -> list[Sentence] | None:
+        """The sentences of a stripped paragraph without quotation marks, from its
+        sentence bounds, the matches of its four word lists and the places of its
+        first-person words (None where a match spans two sentences)."""
+        _, sources = self._patterns()
+        strong, subject, evaluative, exhorting = found
         starts = [a for a, _ in bounds]
         where = {}  # each match's sentence, or None when it would span two
-        for found in (strong, subject, evaluative, exhorting):
-            for a, b in found:
+        for matches in (strong, subject, evaluative, exhorting):
+            for a, b in matches:
                 k = bisect_right(starts, a) - 1
                 if k < 0 or b > bounds[k][1]:
                     return None
                 where[a, b] = k
         n = len(bounds)
         counts = [[0] * n for _ in range(4)]
-        for li, found in enumerate((strong, subject, evaluative, exhorting)):
-            for span in found:
+        for li, matches in enumerate((strong, subject, evaluative, exhorting)):
+            for span in matches:
                 counts[li][where[span]] += 1
         people = [0] * n
         for a in first:
@@ -331,9 +517,12 @@ class Voice:
         out = []
         for k, (a, b) in enumerate(bounds):
             s = text[a:b]
-            attributed = bool(counts[0][k]) or bool(_HEADLINE_SOURCE.search(s)) or any(
-                self._source_subject(s, x - a, sources) for x, _ in subject
-                if counts[1][k] and a <= x < b)
+            # a headline's source ends the sentence with a word: test the end first
+            attributed = bool(counts[0][k]) or ((s[-1].isalnum() or s[-1] in _NAME_END)
+                                                and bool(_HEADLINE_SOURCE.search(s)))
+            if not attributed and counts[1][k]:
+                attributed = any(self._source_subject(s, x - a, sources)
+                                 for x, _ in subject if a <= x < b)
             out.append(Sentence(s, attributed, counts[2][k], counts[3][k] + people[k],
                                 "?" in s))
         return out
@@ -341,3 +530,52 @@ class Voice:
     def own_voice_text(self, sentence: str) -> str:
         """A sentence with its quotations blanked and squeezed (what a scorer reads)."""
         return " ".join(mask_quotes(sentence).split())
+
+
+class SentenceTable:
+    """Sentences as columns (see :meth:`Voice.table`): the place of each one's text,
+    attributed, evaluative and exhorting counts, question, final (ends with sentence-final
+    punctuation: not a headline), and (start, end) in ``source`` (-1 for a sentence whose
+    text is in ``body``). A text's sentences are together and in order."""
+
+    def __init__(self, para, attributed, evaluative, exhorting, question, final, start,
+                 end, body, source=""):
+        self.para = np.asarray(para, dtype=np.int64)
+        self.attributed = np.asarray(attributed, dtype=bool)
+        self.evaluative = np.asarray(evaluative, dtype=np.int64)
+        self.exhorting = np.asarray(exhorting, dtype=np.int64)
+        self.question = np.asarray(question, dtype=bool)
+        self.final = np.asarray(final, dtype=bool)
+        self.start = np.asarray(start, dtype=np.int64)
+        self.end = np.asarray(end, dtype=np.int64)
+        self.body = list(body)
+        self.source = source
+
+    @classmethod
+    def empty(cls) -> SentenceTable:
+        return cls(*([[]] * 9))
+
+    def __len__(self) -> int:
+        return len(self.para)
+
+    def extend(self, rows: list[tuple[int, Sentence]]) -> SentenceTable:
+        """This table and the sentences of texts analysed alone, (text place, sentence)."""
+        add = SentenceTable([i for i, _ in rows], [s.attributed for _, s in rows],
+                            [s.evaluative for _, s in rows], [s.exhorting for _, s in rows],
+                            [s.question for _, s in rows], [not s.headline for _, s in rows],
+                            [-1] * len(rows), [-1] * len(rows), [s.text for _, s in rows])
+        return SentenceTable(*(np.concatenate((getattr(self, f), getattr(add, f)))
+                               for f in ("para", "attributed", "evaluative", "exhorting",
+                                         "question", "final", "start", "end")),
+                             self.body + add.body, self.source)
+
+    def texts(self) -> list[str]:
+        """Each sentence's text."""
+        return [b if b is not None else self.source[a:e] for b, a, e in
+                zip(self.body, self.start.tolist(), self.end.tolist(), strict=True)]
+
+    def rows(self, chosen) -> list[tuple[str | None, int, int]]:
+        """(text given, start, end) of the chosen sentences (positions)."""
+        return [(self.body[j], a, e) for j, a, e in
+                zip(chosen.tolist(), self.start[chosen].tolist(), self.end[chosen].tolist(),
+                    strict=True)]

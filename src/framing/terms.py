@@ -10,7 +10,10 @@ term verified with its own expression at that position. The counts (and position
 the ones ``re.findall`` of the list's alternation gives — leftmost, non-overlapping, the
 longer pattern first — and a test holds them equal on the seeds and generated text.
 
-Standard library only; the compiled index is rebuilt after unpickling.
+:meth:`TermIndex.find` does the same for every text of a :class:`framing.tokens.Batch`
+at once, with array operations on the batch's word numbers.
+
+numpy and the standard library; the compiled index is rebuilt after unpickling.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from itertools import accumulate, compress
+
+import numpy as np
 
 _WORD = re.compile(r"\w+")
 _LEAD = re.compile(r"\w+")
@@ -83,9 +88,14 @@ class TermIndex:
     def __init__(self, lists: Mapping[str, Sequence[str]]):
         self.lists = {str(k): [str(t) for t in (v or [])] for k, v in lists.items()}
         self._built = None
+        self._fast = None
 
     def __getstate__(self):
         return {"lists": self.lists, "_built": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._fast = None
 
     def _build(self):
         names = list(self.lists)
@@ -114,9 +124,20 @@ class TermIndex:
                     prefix.append((key, alt))
                 else:
                     exact.setdefault(key, []).append(alt)
+        stems: dict[str, list] = {}
+        for key, alt in prefix:
+            stems.setdefault(key, []).append(alt)
+        lengths = sorted({len(k) for k in stems})
+        # looked up by a word's beginnings; most words begin no stem's shortest beginning
+        prefix = (stems, lengths, {k[:lengths[0]] for k in stems} if stems else set())
         self._built = (names, exact, prefix, sorted(set(fallback)),
                        [term_pattern(self.lists[n]) for n in names], {})
         return self._built
+
+    @property
+    def batchable(self) -> bool:
+        """Whether :meth:`find` applies: no term holds the NUL that joins a batch."""
+        return not any("\x00" in t for terms in self.lists.values() for t in terms)
 
     @property
     def names(self) -> list[str]:
@@ -140,9 +161,7 @@ class TermIndex:
                 cache.clear()
                 missing = set(words)
             for word in missing:  # the terms each new word may start, each list's in order
-                cache[word] = sorted(exact.get(word, []) + [alt for key, alt in prefix
-                                                            if word.startswith(key)],
-                                     key=lambda a: (a[0], a[1])) or None
+                cache[word] = _candidates(word, exact, prefix)
         looked = list(map(cache.__getitem__, words))
         hits = list(compress(range(len(words)), looked))  # words that may start a term
         if hits:
@@ -176,6 +195,177 @@ class TermIndex:
     def counts(self, text: str) -> list[int]:
         """Per list, how many times its terms occur in ``text``."""
         return [len(s) for s in self.spans(text)]
+
+    def find(self, batch) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per list, the (document, start, end) arrays of its matches in the plain texts
+        of a :class:`framing.tokens.Batch` (places in its joined text, in order):
+        :meth:`spans` of each text, from the batch's words.
+
+        Every (word, term) pair a word may start is checked with array operations — a
+        one-word term matches at once, a phrase when the next words are its words — save
+        the rare terms with punctuation or a stem after the first word, checked by their
+        expression. Then, per list and word, the first term that matches in the list's
+        order wins, and a phrase hides the matches of its list that start inside it, as
+        the leftmost, non-overlapping matching of an alternation does.
+        """
+        names, exact, prefix, fallback, patterns, _ = self._built or self._build()
+        fast = self._fast or self._make_fast(exact, prefix)
+        cache = self._bytes
+        words = batch.words
+        vocab, _ = batch.word_ids()
+        missing = set(vocab).difference(cache)
+        if missing:
+            if len(cache) + len(missing) > 200000:  # a huge vocabulary: bounded memory
+                cache.clear()
+                missing = set(vocab)
+            for word in missing:
+                cache[word] = self._entry(_candidates(word.decode("ascii"), exact, prefix))
+        alts, (a_li, a_kind, a_len, a_tail), tail_ids = fast
+        offsets = np.asarray(self._offsets, dtype=np.int64)
+        flat = np.asarray(self._flat, dtype=np.int64)
+        n, n_words = len(names), len(words)
+        doc, start, end = batch.doc, batch.start, batch.end
+        code = batch.lookup(cache, 0)
+        hits = np.flatnonzero(code)
+        # every (word, term) pair: the word's terms in their lists' order
+        first, count = offsets[code[hits]], offsets[code[hits] + 1] - offsets[code[hits]]
+        word = np.repeat(hits, count)
+        within = np.arange(len(word)) - np.repeat(np.cumsum(count) - count, count)
+        alt = flat[np.repeat(first, count) + within]
+        kind = a_kind[alt]
+        ok = kind == 0
+        stop = end[word]
+        text = batch.text
+        phrase = np.flatnonzero(kind == 1)
+        if len(phrase):  # the next words are the phrase's words, in the same text
+            wid = batch.lookup(tail_ids, -1)
+            w, a = word[phrase], alt[phrase]
+            length = a_len[a]
+            last = np.minimum(w + length, n_words - 1)
+            good = (w + length < n_words) & (doc[last] == doc[w])
+            for k in range(1, a_tail.shape[1] + 1):
+                at = np.minimum(w + k, n_words - 1)
+                good &= (length < k) | (wid[at] == a_tail[a, k - 1])
+            found = phrase[good]
+            for p in found.tolist():  # and only spaces or hyphens between them
+                i, m = int(word[p]), int(a_len[alt[p]])
+                if all(_GAP.fullmatch(text, int(end[i + k - 1]), int(start[i + k]))
+                       for k in range(1, m + 1)):
+                    ok[p] = True
+                    stop[p] = end[i + m]
+        for p in np.flatnonzero(kind == 2).tolist():  # a stem or punctuation: one by one
+            i = int(word[p])
+            _li, _rank, compiled, tail, stem = alts[alt[p]]
+            pos, d = int(start[i]), int(doc[i])
+            if tail is not None:
+                m = i + len(tail)
+                if m >= n_words or doc[m] != d or not all(
+                        (words[i + k].startswith(t) if stem and k == len(tail)
+                         else words[i + k] == t)
+                        and _GAP.fullmatch(text, int(end[i + k - 1]), int(start[i + k]))
+                        for k, t in enumerate(tail, 1)):
+                    continue
+                ok[p], stop[p] = True, end[m]
+            else:
+                hit = compiled.match(text, pos)
+                if hit:
+                    ok[p], stop[p] = True, hit.end()
+        # per word and list, the first term that matches
+        m = np.flatnonzero(ok)
+        key = word[m] * n + a_li[alt[m]]
+        m = m[np.concatenate(([True], key[1:] != key[:-1]))] if len(m) else m
+        w_m, li_m, stop_m = word[m], a_li[alt[m]], stop[m]
+        out = []
+        for li in range(n):
+            if li in fallback:  # a term that starts with punctuation: its expression
+                spans = ([x.span() for x in patterns[li].finditer(text)]
+                         if patterns[li] is not None else [])
+                a = np.asarray([x for x, _ in spans], dtype=np.int64)
+                b = np.asarray([y for _, y in spans], dtype=np.int64)
+                out.append((batch.doc_of(a), a, b))
+                continue
+            mine = li_m == li
+            w, b = w_m[mine], stop_m[mine]
+            a = start[w]
+            long = np.flatnonzero(b > end[w])
+            if len(long):  # a match over several words hides those inside it
+                keep = np.ones(len(w), dtype=bool)
+                free, shown = 0, []
+                for j in long.tolist():
+                    if a[j] >= free:
+                        free = int(b[j])
+                        shown.append(j)
+                    else:
+                        keep[j] = False
+                sa, sb = a[shown], b[shown]
+                k = np.searchsorted(sa, a, side="right") - 1
+                keep &= ~((k >= 0) & (sb[np.maximum(k, 0)] > a) & (sa[np.maximum(k, 0)] < a))
+                w, a, b = w[keep], a[keep], b[keep]
+            out.append((doc[w], a, b))
+        return out
+
+    def _make_fast(self, exact, prefix):
+        """The terms as arrays: per term its list, its kind (0: one word, 1: a phrase
+        of plain words, 2: checked by its expression), its words after the first as
+        ids; and the words' cache."""
+        alts = {}
+        for group in (*exact.values(), *prefix[0].values()):
+            for alt in group:
+                alts[alt[0], alt[1]] = alt
+        keys = sorted(alts)
+        tail_ids: dict[bytes, int] = {}
+        rows, kinds, lens = [], [], []
+        for key in keys:
+            _li, _rank, _c, tail, stem = alts[key]
+            if tail == ():
+                kinds.append(0)
+            elif tail is not None and not stem:
+                kinds.append(1)
+            else:
+                kinds.append(2)
+            ids = ([tail_ids.setdefault(t.encode("utf-8"), len(tail_ids)) for t in tail]
+                   if kinds[-1] == 1 else [])
+            rows.append(ids)
+            lens.append(len(ids))
+        width = max(lens, default=0)
+        table = np.full((len(keys), max(width, 1)), -2, dtype=np.int64)
+        for k, ids in enumerate(rows):
+            table[k, :len(ids)] = ids
+        bytes_alts = [(li, rank, c, None if tail is None else
+                       tuple(t.encode("utf-8") for t in tail), stem)
+                      for li, rank, c, tail, stem in (alts[k] for k in keys)]
+        self._ids = {k: i for i, k in enumerate(keys)}
+        self._bytes, self._keys = {}, {(): 0}
+        self._offsets, self._flat = [0, 0], []
+        arrays = (np.asarray([k[0] for k in keys], dtype=np.int64),
+                  np.asarray(kinds, dtype=np.int64), np.asarray(lens, dtype=np.int64), table)
+        self._fast = (bytes_alts, arrays, tail_ids)
+        return self._fast
+
+    def _entry(self, alts) -> int:
+        """The number of a word's candidate terms (the same terms, the same number; 0:
+        none)."""
+        key = tuple(self._ids[a[0], a[1]] for a in alts) if alts else ()
+        k = self._keys.get(key)
+        if k is None:
+            k = self._keys[key] = len(self._offsets) - 1
+            self._flat.extend(key)
+            self._offsets.append(len(self._flat))
+        return k
+
+def _candidates(word: str, exact, prefix):
+    """The terms a word may start (exact first words and stems: ``prefix`` is the stems
+    by their beginning and those beginnings' lengths), each list's in its alternation's
+    order; None if none."""
+    stems, lengths, heads = prefix
+    found = list(exact.get(word, ()))
+    if not lengths or word[:lengths[0]] not in heads:
+        return sorted(found, key=lambda a: (a[0], a[1])) or None
+    for n in lengths:
+        if n > len(word):
+            break
+        found += stems.get(word[:n], ())
+    return sorted(found, key=lambda a: (a[0], a[1])) or None
 
 
 def _follows(words: list[str], parts: list[str], i: int, tail: tuple[str, ...],
