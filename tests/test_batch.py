@@ -127,9 +127,9 @@ def test_the_families_over_a_batch_equal_each_text_alone(voice):
 
 
 def test_a_subject_read_from_the_last_words_equals_one_read_from_all(voice):
-    """The subject of a reporting verb is looked for in the 240 characters before it
-    first; where the answer could depend on what lies before, the whole sentence is
-    read."""
+    """The subject of a reporting verb is looked for in the 72, then 240 characters
+    before it first; where the answer could depend on what lies before, the whole
+    sentence is read."""
     _, sources = voice._patterns()
     vocab = ["the", "Minister", "of", "Iran", "and", "Pakistan", ",", "also", "has",
              "officials", "visit", "to", "Prime", "Shehbaz", "Sharif", "or", "quickly",

@@ -143,6 +143,9 @@ class Ngrams:
     def _count_batch(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         """(text, column) of every n-gram occurrence, the plain texts from the batch's
         words, the others one regular-expression pass over them."""
+        if not batch.n_docs:  # all one at a time
+            row, col = self._count_words(batch.texts)
+            return (np.asarray(batch.rest, dtype=np.int64)[row] if len(row) else row), col
         ids = self._byte_ids()
         if self.lowercase:
             tid = batch.lookup(ids, -1)
@@ -604,6 +607,18 @@ _PARTS = {"ngrams": Ngrams, "lexicon": Lexicon, "cues": Cues, "voice": VoiceRule
 
 
 # -- the model --------------------------------------------------------------------------------
+def _indexes(part) -> list[TermIndex]:
+    """The word-list indexes a family matches."""
+    if isinstance(part, (Lexicon, Cues)):
+        return [part.index]
+    if isinstance(part, VoiceRule):
+        return [part.voice._patterns()[0]]
+    return []
+
+
+_DENSE = 2 ** 16  # n-gram blocks up to this many cells are scored as dense matrices
+
+
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -631,6 +646,7 @@ class Runtime:
         self.parts = list(parts)
         self.heads = dict(heads)
         self.n_features = sum(p.width for p, _ in self.parts)
+        self._lists = None
 
     def coo(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, column, value) of the texts' feature matrix."""
@@ -655,34 +671,40 @@ class Runtime:
         if not isinstance(texts, Batch):
             texts = list(texts)
         n = len(texts)
-        # the n-grams as (row, column, value), the other families' small dense blocks
+        # per family: its block, dense, or the n-grams' (row, column, value) where a
+        # dense block would be large
         families, offset = [], 0
         if n:
             texts = batch(texts)  # split into words once for every family
+            self._match_lists(texts)
             for part, weight in self.parts:
                 if isinstance(part, Ngrams):
                     r, c, v = part.coo(texts)
-                    families.append((r, c + offset, v * weight if weight != 1.0 else v))
+                    if weight != 1.0:
+                        v = v * weight
+                    if n * part.width <= _DENSE:
+                        block = np.zeros((n, part.width))
+                        block[r, c] = v  # one entry per (row, column)
+                        families.append((block, offset))
+                    else:
+                        families.append((r, c + offset, v))
                 else:
                     block = part.block(texts)
-                    families.append(block * weight if weight != 1.0 else block)
-                    families[-1] = (families[-1], offset)
+                    families.append((block * weight if weight != 1.0 else block, offset))
                 offset += part.width
 
         def linear(rows, b):  # rows: one weight vector per output column
-            d = np.empty((n, len(rows)))
-            for k, w in enumerate(rows):
-                w = w.ravel()
-                total = np.zeros(n)
-                for fam in families:
-                    if len(fam) == 3:
-                        r, c, v = fam
-                        total += np.bincount(r, weights=w[c] * v, minlength=n)
-                    else:
-                        block, at = fam
-                        total += block @ w[at:at + block.shape[1]]
-                d[:, k] = total
-            return d + b
+            W = np.vstack([w.reshape(1, -1) for w in rows])
+            d = np.zeros((n, len(W))) + b
+            for fam in families:
+                if len(fam) == 3:
+                    r, c, v = fam
+                    for k, w in enumerate(W):
+                        d[:, k] += np.bincount(r, weights=w[c] * v, minlength=n)
+                else:
+                    block, at = fam
+                    d += block @ W[:, at:at + block.shape[1]].T
+            return d
 
         out = {}
         for name, _kind, labels in self.specs:
@@ -708,6 +730,26 @@ class Runtime:
                 s[:, order] = p
                 out[name] = s
         return out
+
+    def _match_lists(self, b: Batch) -> None:
+        """Match the word lists of every family (codebook, cues, sentence rule) in one
+        pass over the batch's words, each family then reading its own lists' matches."""
+        if self._lists is None:
+            indexes = [i for part, _ in self.parts for i in _indexes(part)]
+            merged = {}
+            where = []
+            for k, index in enumerate(indexes):
+                first = len(merged)
+                for name, terms in index.lists.items():
+                    merged[f"{k}:{name}"] = terms
+                where.append((index, first, len(merged)))
+            self._lists = (TermIndex(merged), where) if len(indexes) > 1 and all(
+                i.batchable for i in indexes) else False
+        if self._lists and b.n_docs:
+            index, where = self._lists
+            found = index.find(b)
+            for part_index, first, last in where:
+                b.found[part_index] = found[first:last]
 
     # -- state --------------------------------------------------------------------------
     def state(self, put) -> dict[str, Any]:

@@ -179,11 +179,13 @@ _PREP = frozenset({"to", "of", "in", "with", "for", "from", "by", "at", "on", "b
                    "during", "about", "against", "toward", "towards", "over", "among",
                    "across", "into", "through", "within", "without", "after", "before",
                    "since", "like", "via", "amid", "amidst"})
+_POSSESSIVE = re.compile(r"[’']s$")
 _WORD = re.compile(r"[A-Za-z][\w\-]*(?:[’'][A-Za-z]+)?|,")
 _HEADLINE_SOURCE = re.compile(r"(?::|\s[-–—])\s*(?:[A-Z][\w\-’']+\s*){1,3}$")
 _NAME_END = "_-’'"  # with the letters and digits: how a stripped match of it can end
 _FIRST_PERSON = re.compile(r"\b(?:[Ww]e|[Oo]ur|[Oo]urs|us|[Oo]urselves)\b")
-_WINDOW = 240  # characters before a subject-reporting verb read for its subject, at first
+#: Characters before a subject-reporting verb read for its subject, at first.
+_WINDOWS = (72, 240)
 _PEOPLE = frozenset({"we", "our", "ours", "us", "ourselves"})  # what it can find, lower-cased
 
 
@@ -250,12 +252,14 @@ class Voice:
 
     def _is_source(self, tok: str, sources: frozenset[str]) -> bool:
         low = tok.lower()
-        if tok == "," or low in _NOT_SOURCE or re.search(r"[’']s$", tok):
+        if tok == "," or low in _NOT_SOURCE or _POSSESSIVE.search(tok):
             return False
         return low in sources or tok[:1].isupper()
 
-    def _source_subject(self, own: str, start: int, sources: frozenset[str]) -> bool:
-        """Whether the words right before ``start`` name a source (the verb's subject).
+    def _source_subject(self, own: str, start: int, sources: frozenset[str],
+                        begin: int = 0) -> bool:
+        """Whether the words right before ``start`` name a source (the verb's subject);
+        ``own`` from ``begin`` on is the sentence.
 
         Walks back over auxiliaries, adverbs and a comma-delimited aside ("Zardari, for
         his part, reciprocated"); a proper-noun chain inside a prepositional phrase ("a
@@ -263,12 +267,14 @@ class Voice:
         source noun ("the leaders of Iran and Pakistan agreed"); a possessive ("Raisi's
         words underscore") is not either.
         """
-        if start > _WINDOW:  # the last words before it are enough, nearly always
-            found = self._subject(_WORD.findall(own, start - _WINDOW, start), sources,
+        for window in _WINDOWS:  # the last words before it are enough, nearly always
+            if start - window <= begin:
+                break
+            found = self._subject(_WORD.findall(own, start - window, start), sources,
                                   whole=False)
             if found is not None:
                 return found
-        return bool(self._subject(_WORD.findall(own, 0, start), sources, whole=True))
+        return bool(self._subject(_WORD.findall(own, begin, start), sources, whole=True))
 
     def _subject(self, words: list[str], sources: frozenset[str], whole: bool
                  ) -> bool | None:
@@ -305,7 +311,7 @@ class Voice:
         if not whole and j - 2 < 1:
             return None
         before = words[j - 1].lower() if j > 0 else ""
-        if re.search(r"[’']s$", before):
+        if _POSSESSIVE.search(before):
             return False
         if before in _PREP:
             return before == "of" and j > 1 and words[j - 2].lower() in sources
@@ -384,10 +390,67 @@ class Voice:
         alone = range(n_texts)
         if texts.n_docs and index.batchable:
             table, alone = self._table(texts, index, sources)
-        rows = [(i, sent) for i in alone for sent in self.analyse(texts.texts[i])]
+        if not index.batchable:
+            rows = [(i, sent) for i in alone for sent in self.analyse(texts.texts[i])]
+        else:
+            rows = self._sentence_by_sentence([texts.texts[i] for i in alone], list(alone))
         if rows:
             table = table.extend(rows)
         return table
+
+    def _sentence_by_sentence(self, paragraphs: list[str], places: list[int]
+                              ) -> list[tuple[int, Sentence]]:
+        """(place, sentence) of paragraphs read a sentence at a time (:meth:`analyse`'s
+        general reading, which quotations need): each split alone, the own voices of all
+        their sentences then matched against the word lists in one batch."""
+        from framing.tokens import Batch
+
+        index, sources = self._patterns()
+        owner, body, own, quoted = [], [], [], []
+        for i, t in zip(places, paragraphs, strict=True):
+            for sent in split_sentences(t) or [t]:
+                spans = quote_spans(sent)
+                owner.append(i)
+                body.append(sent)
+                own.append(mask_quotes(sent, spans))
+                quoted.append(sum(b - a for a, b in spans) >= 0.5 * len(sent))
+        b = Batch(own)  # one text per sentence: its own voice
+        n = len(own)
+        counts = [[0] * n for _ in range(4)]
+        subjects: dict[int, list[int]] = {}
+        people = [False] * n
+        if b.n_docs:
+            where = b.index.tolist()
+            starts = b.starts.tolist()
+            for li, (ds, ma, _) in enumerate(index.find(b)):
+                for d, a in zip(ds.tolist(), ma.tolist(), strict=True):
+                    counts[li][where[d]] += 1
+                    if li == 1:
+                        subjects.setdefault(where[d], []).append(a - starts[d])
+            mark = dict.fromkeys((w.encode("ascii") for w in _PEOPLE), 1)
+            for d in set(b.doc[b.lookup(mark, 0) > 0].tolist()):
+                people[where[d]] = True
+        for j in b.rest:  # a word character outside ASCII: matched alone
+            for li, found in enumerate(index.spans(own[j])):
+                counts[li][j] = len(found)
+                if li == 1 and found:
+                    subjects[j] = [a for a, _ in found]
+            people[j] = True
+        strong, subject, evaluative, exhorting = counts
+        rows = []
+        for j in range(n):
+            text = own[j]
+            said = quoted[j] or bool(strong[j])
+            if not said:
+                stripped = text.strip()
+                said = bool(stripped) and (stripped[-1].isalnum() or stripped[-1] in _NAME_END
+                                           ) and bool(_HEADLINE_SOURCE.search(stripped))
+            if not said and subject[j]:
+                said = any(self._source_subject(text, a, sources) for a in subjects[j])
+            first = len(_FIRST_PERSON.findall(text)) if people[j] else 0
+            rows.append((owner[j], Sentence(body[j], said, evaluative[j], exhorting[j] + first,
+                                            "?" in text)))
+        return rows
 
     def _table(self, texts, index, sources):
         text, nd = texts.text, texts.n_docs
@@ -403,28 +466,24 @@ class Voice:
         # a boundary begins a run of final marks: tried there only, as finditer would
         at = texts.places(".!?…")
         at = at[np.concatenate(([True], at[1:] != at[:-1] + 1))] if len(at) else at
-        marks = [m for m in map(_BOUNDARY.match, repeat(text), at.tolist()) if m]
-        mark_doc = texts.doc_of([m.start() for m in marks]).tolist()
-        is_live = live.tolist()
-        ends, nexts = [], []
-        for m, d in zip(marks, mark_doc, strict=True):
-            if not is_live[d]:
-                continue
-            end = m.start() + 1
-            if text[end - 1] == ".":
-                word = _abbreviation(text, end)
-                if word and (word in _ABBREV or _ACRONYM.fullmatch(word)
-                             or _INITIAL.fullmatch(word)):
-                    continue
-                off = int(d_start[d])
-                if (end - off > 1 and text[end - 2].isdigit()
-                        and _LIST_NUMBER.search(text[off:end])):
-                    continue
-            ends.append(m.end())
-            nexts.append(m.end(1))
+        marks = [(m.start(), m.end(), m.end(1))
+                 for m in map(_BOUNDARY.match, repeat(text), at.tolist()) if m]
+        m_start, m_end, m_next = np.asarray(marks, dtype=np.int64).reshape(-1, 3).T
+        mark_doc = texts.doc_of(m_start)
+        ok, digit = self._not_abbreviated(texts, m_start)
+        cut = live[mark_doc] & ok
+        for j in np.flatnonzero(cut & digit).tolist():  # a list number: "1." after a colon
+            end, d = int(m_start[j]) + 1, int(mark_doc[j])
+            off = int(d_start[d])
+            if (end - off > 1
+                    # (three digits before the full stop: no list number)
+                    and not (end - 4 >= off and text[end - 4:end - 1].isdigit())
+                    and _LIST_NUMBER.search(text[off:end])):
+                cut[j] = False
+        ends, nexts = m_end[cut], m_next[cut]
         on = np.flatnonzero(live)
-        s_start = np.sort(np.concatenate((d_start[on], np.asarray(nexts, dtype=np.int64))))
-        s_end = np.sort(np.concatenate((np.asarray(ends, dtype=np.int64), d_end[on])))
+        s_start = np.sort(np.concatenate((d_start[on], nexts)))
+        s_end = np.sort(np.concatenate((ends, d_end[on])))
         s_doc = texts.doc_of(s_start)
         n = len(s_start)
         # each match's sentence
@@ -472,9 +531,8 @@ class Voice:
                 by_sentence.setdefault(j, []).append(x)
             for j, places in by_sentence.items():
                 if not said[j]:
-                    a = starts[j]
-                    sent = text[a:stops[j]]
-                    said[j] = any(self._source_subject(sent, x - a, sources) for x in places)
+                    said[j] = any(self._source_subject(text, x, sources, starts[j])
+                                  for x in places)
         # a text's last sentence may lack final punctuation (a headline); the others
         # end with it
         last = s_end == d_end[s_doc]
@@ -491,6 +549,40 @@ class Voice:
                               s_end[keep], [None] * int(keep.sum()), text)
         alone = list(texts.rest) + index_of[np.flatnonzero(~live)].tolist()
         return table, alone
+
+    @staticmethod
+    def _not_abbreviated(texts, m_start) -> tuple[np.ndarray, np.ndarray]:
+        """Per boundary match (by its start), whether it does not follow a known
+        abbreviation, a dotted acronym or an initial (:func:`_sentence_spans`' test):
+        read from the batch's words where the word before a full stop is all letters,
+        by :func:`_abbreviation` elsewhere; and whether a digit comes right before its
+        full stop (a list number, maybe)."""
+        text = texts.text
+        ok = np.ones(len(m_start), dtype=bool)
+        digit = np.zeros(len(m_start), dtype=bool)
+        dots = np.flatnonzero(np.fromiter((text[p] == "." for p in m_start.tolist()),
+                                          dtype=bool, count=len(m_start)))
+        if not len(dots):
+            return ok, digit
+        vocab, number = texts.word_ids()
+        known = {w.encode("ascii") for w in _ABBREV if "." not in w}
+        letters = np.fromiter((w.isalpha() for w in vocab), dtype=bool, count=len(vocab))
+        short = np.fromiter((w in known or len(w) == 1 for w in vocab), dtype=bool,
+                            count=len(vocab))
+        n = len(texts.end)
+        k = np.minimum(np.searchsorted(texts.end, m_start[dots]), max(n - 1, 0))
+        word = (texts.end[k] == m_start[dots]) if n else np.zeros(len(dots), dtype=bool)
+        raw = texts.bytes
+        after_dot = raw[np.maximum(texts.bstart[k] - 1, 0)] == 0x2E if n else word
+        plain = word & letters[number[k]] & ~after_dot if n else word
+        ok[dots[plain]] = ~short[number[k[plain]]]
+        for j in dots[word & ~plain].tolist():  # digits, or a dotted acronym: as written
+            w = _abbreviation(text, int(m_start[j]) + 1)
+            ok[j] = not (w and (w in _ABBREV or _ACRONYM.fullmatch(w) or _INITIAL.fullmatch(w)))
+        if n:
+            last = raw[np.maximum(texts.bend[k] - 1, 0)]
+            digit[dots[word]] = ((last >= 0x30) & (last <= 0x39))[word]
+        return ok, digit
 
     def _assemble(self, text: str, bounds, found, first) -> list[Sentence] | None:
         """The sentences of a stripped paragraph without quotation marks, from its

@@ -208,6 +208,9 @@ class TermIndex:
         order wins, and a phrase hides the matches of its list that start inside it, as
         the leftmost, non-overlapping matching of an alternation does.
         """
+        known = batch.found.get(self)
+        if known is not None:  # matched already, with other lists in one pass
+            return known
         names, exact, prefix, fallback, patterns, _ = self._built or self._build()
         fast = self._fast or self._make_fast(exact, prefix)
         cache = self._bytes

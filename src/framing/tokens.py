@@ -27,6 +27,9 @@ _WORD_BYTES = bytes(c if c < 128 and (chr(c).isalnum() or c == 95) else 32 for c
 #: A word character outside ASCII: its text takes the per-text path.
 _FOREIGN_WORD = re.compile(r"[^\W\x00-\x7f]")
 JOIN = "\x00"
+_NONE = np.zeros(0, dtype=np.int64)
+#: Fewer texts than this take the per-text path.
+SMALL = 12
 
 
 def plain(text: str) -> bool:
@@ -60,17 +63,27 @@ class Batch:
 
     def __init__(self, texts: Sequence[str]):
         self.texts = list(texts)
-        flags = list(map(plain, self.texts))
+        # a few texts cost less one at a time than the arrays' fixed cost
+        flags = (list(map(plain, self.texts)) if len(self.texts) >= SMALL
+                 else [False] * len(self.texts))
         self.index = np.flatnonzero(np.fromiter(flags, dtype=bool, count=len(flags)))
         self.rest = [i for i, ok in enumerate(flags) if not ok]
         self.docs = ([self.texts[i] for i in self.index.tolist()] if self.rest
                      else self.texts)
+        self._lists = self._cased = self._ids = None
+        #: Word-list matches already found, per :class:`framing.terms.TermIndex`.
+        self.found: dict = {}
+        if not self.docs:  # all one at a time
+            self.text, self._raw, self.words, self._cont = "", b"", [], None
+            self.bytes = np.zeros(0, dtype=np.uint8)
+            self.bstart = self.bend = self.doc = self.start = self.end = _NONE
+            self.starts = self.ends = _NONE
+            return
         self.text = JOIN.join(self.docs)
         raw = self.text.encode("utf-8")
         self._raw = raw
         masked = raw.lower().translate(_WORD_BYTES)
         self.words = masked.split()
-        n = len(self.docs)
         # where a run of word bytes begins or ends
         word = np.frombuffer(b" " + masked + b" ", dtype=np.uint8) != 32
         edges = np.flatnonzero(word[1:] != word[:-1])
@@ -82,12 +95,8 @@ class Batch:
         self._cont = None if len(raw) == len(self.text) else np.flatnonzero(
             (self.bytes & 0xC0) == 0x80)  # UTF-8 continuation bytes
         self.start, self.end, cseps = self.chars(bstart), self.chars(bend), self.chars(seps)
-        self.starts = np.concatenate(([0], cseps + 1)) if n else np.zeros(0, dtype=np.int64)
-        self.ends = np.concatenate((cseps, [len(self.text)])) if n else np.zeros(
-            0, dtype=np.int64)
-        self._lists = None
-        self._cased = None
-        self._ids = None
+        self.starts = np.concatenate(([0], cseps + 1))
+        self.ends = np.concatenate((cseps, [len(self.text)]))
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -119,6 +128,7 @@ class Batch:
         out.start, out.end = self.start[take], self.end[take]
         out.docs = out.text = out.words = out.bytes = None  # not a joined text of its own
         out._lists = out._cased = out._cont = None
+        out.found = {}
         return out
 
     def lists(self) -> tuple[list[int], list[int], list[int]]:
