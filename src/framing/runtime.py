@@ -616,6 +616,8 @@ def _indexes(part) -> list[TermIndex]:
     return []
 
 
+#: Texts scored together at most (larger calls go a batch of this many at a time).
+CHUNK = 2048
 _DENSE = 2 ** 16  # n-gram blocks up to this many cells are scored as dense matrices
 
 
@@ -670,6 +672,9 @@ class Runtime:
         """Per task, (n, n_labels) scores in label order (as ``FramingModel.scores``)."""
         if not isinstance(texts, Batch):
             texts = list(texts)
+            if len(texts) > CHUNK:  # a batch's arrays fit the processor's caches
+                parts = [self.scores(texts[i:i + CHUNK]) for i in range(0, len(texts), CHUNK)]
+                return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         n = len(texts)
         # per family: its block, dense, or the n-grams' (row, column, value) where a
         # dense block would be large
