@@ -120,11 +120,11 @@ class Batch:
         a = np.asarray([spans[i][0] for i in places], dtype=np.int64)
         b = np.asarray([spans[i][1] for i in places], dtype=np.int64)
         lo, hi = np.searchsorted(self.start, a), np.searchsorted(self.start, b)
-        count = hi - lo
-        take = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(count.sum())
+        sizes = hi - lo  # each unit's words: lo to hi
+        take = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
         vocab, wid = self.word_ids()
         out._ids = (vocab, wid[take])
-        out.doc = np.repeat(np.arange(len(places), dtype=np.int64), count)
+        out.doc = np.repeat(np.arange(len(places), dtype=np.int64), sizes)
         out.start, out.end = self.start[take], self.end[take]
         out.docs = out.text = out.words = out.bytes = None  # not a joined text of its own
         out._lists = out._cased = out._cont = None
