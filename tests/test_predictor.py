@@ -244,3 +244,21 @@ def test_import_framing_stays_light():
             "'hydra', 'mlflow', 'datasets') if k in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"  # scikit-learn and joblib load with the first model
+
+
+def test_labelling_leaves_the_garbage_collector_as_it_found_it(trained):
+    """The cyclic collector is paused while results are built, then switched back on;
+    a collector the caller switched off stays off."""
+    import gc
+
+    model = framing.load(trained[0])
+    texts = TEXTS * 10
+    assert gc.isenabled()
+    first = model.predict(texts)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert model.predict(texts) == first
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -183,7 +183,7 @@ class _FastText:
 
 
 def predictor_table(model_path: Path, n_single: int = 300, n_batch: int = 20000,
-                    rounds: int = 3, fasttext: bool = True) -> list[str]:
+                    rounds: int = 5, fasttext: bool = True) -> list[str]:
     """Markdown rows: the model against plain scikit-learn and fastText on the same
     paragraphs — batch throughput (median of interleaved rounds), one-paragraph latency —
     and the model's import and load time in a fresh process."""

@@ -13,6 +13,7 @@ training side (Hydra, MLflow, datasets) ever does.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import warnings
 from collections.abc import Mapping, Sequence
@@ -73,6 +74,22 @@ def _as_texts(texts: Any, allow_empty: bool = True) -> tuple[list[str], bool]:
         if not allow_empty and not t.strip():
             raise ValueError(f"text {i} is empty")
     return items, single
+
+
+@contextmanager
+def _acyclic():
+    """Pause the cyclic garbage collector while results are built: five dicts and lists
+    a text, which cannot form reference cycles, would otherwise set it off again and
+    again, each time over every object of the process (in a process holding a few
+    hundred thousand objects, a fifth of the time of labelling 20,000 paragraphs). A
+    collector the caller switched off stays off."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @contextmanager
@@ -343,7 +360,7 @@ class FramingModel:
             raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
         items, single = _as_texts(texts)
         out: list[dict[str, Any]] = []
-        with _progress_bar(progress, len(items)) as bar:
+        with _progress_bar(progress, len(items)) as bar, _acyclic():
             for start in range(0, len(items), batch_size):
                 chunk = items[start:start + batch_size]
                 keep = [i for i, t in enumerate(chunk) if t.strip()]
