@@ -44,9 +44,10 @@ def test_one_pass_over_the_words_finds_what_the_expressions_find():
     {"ngram_range": (1, 2), "min_df": 2, "max_features": 300},
     {"ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b|[!?]", "lowercase": False,
      "use_idf": False, "norm": None},
-    {"ngram_range": (1, 2), "dtype": np.float32}],
+    {"ngram_range": (1, 2), "dtype": np.float32},
+    {"ngram_range": (1, 3), "lowercase": False, "token_pattern": r"(?u)\b\w+\b"}],
     ids=["default", "unigrams", "trigrams-binary-l1", "no-unigrams", "pruned", "tokens",
-         "float32"])
+         "float32", "cased"])
 def test_the_batch_tfidf_equals_scikit_learns(params):
     """The vectorised transform gives scikit-learn's matrix: same columns per row, same
     values (to 1e-15, float32 too)."""
