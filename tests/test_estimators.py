@@ -81,11 +81,23 @@ def test_averaged_linear_is_one_linear_model():
     rng = np.random.default_rng(0)
     X = rng.random((80, 6))
     y = np.where(X[:, 0] + X[:, 1] > 1, "b", "a")
-    ens = AveragedLinear([{"family": "logreg", "C": 10}, {"family": "cnb"}]).fit(X, y)
+    members = [{"family": "logreg", "C": 10}, {"family": "cnb"},
+               {"family": "logreg", "nb_weight": True, "class_weight": None}]
+    ens = AveragedLinear(members, keep_members=True).fit(X, y)
     d = ens.decision_function(X)
     assert np.allclose(d, X @ ens.coef_.ravel() + ens.intercept_[0])
     assert np.allclose(d, np.mean([e.decision_function(X) for e in ens.estimators_], axis=0))
     assert (ens.predict(X) == y).mean() > 0.8
+    # without its members (the default) it keeps only the mean weights and scores the same
+    slim = AveragedLinear(members).fit(X, y)
+    assert slim.linear_ and not hasattr(slim, "estimators_") and len(slim.n_iter_) == 3
+    assert np.allclose(slim.decision_function(X), d, atol=1e-12)
+    assert np.allclose(slim.contributions(X[:1]).sum() + slim.intercept_[0], d[0])
+    # a calibrated SVM's scores are not linear: its members stay, whatever is asked
+    svm = AveragedLinear([{"family": "linear_svm"}, {"family": "cnb"}]).fit(X, y)
+    assert not svm.linear_ and len(svm.estimators_) == 2
+    assert np.allclose(svm.decision_function(X),
+                       np.mean([e.decision_function(X) for e in svm.estimators_], axis=0))
 
 
 def test_wide_coefficients_are_kept_in_float32(monkeypatch):
@@ -128,3 +140,24 @@ def test_wide_coefficients_are_kept_in_float32(monkeypatch):
     assert small.coef_.dtype == np.float64
     size = len(pickle.dumps(full))
     assert size < 0.6 * 8 * wide.shape[1]  # one float32 vector, not float64 or two copies
+
+
+def test_dual_solver_when_features_outnumber_examples():
+    """``dual="auto"`` solves logistic regression's dual problem when there are more
+    features than examples (text), the primal one otherwise; both reach the same model
+    within the solver's tolerance."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    wide = sp.random(80, 400, density=0.05, random_state=0, format="csr")
+    y = (np.asarray(wide[:, :40].sum(axis=1)).ravel() > np.median(
+        np.asarray(wide[:, :40].sum(axis=1)))).astype(int)
+    auto = LinearTextClassifier(C=10).fit(wide, y)
+    primal = LinearTextClassifier(C=10, dual=False).fit(wide, y)
+    assert auto.model_.dual and not primal.model_.dual
+    assert np.abs(auto.decision_function(wide) - primal.decision_function(wide)).max() < 1e-2
+    assert (auto.predict(wide) == primal.predict(wide)).mean() >= 0.98
+    tall = rng.random((200, 5))
+    assert not LinearTextClassifier().fit(tall, (tall[:, 0] > 0.5).astype(int)).model_.dual
+    with pytest.raises(ValueError, match="dual='yes'"):
+        LinearTextClassifier(dual="yes").fit(wide, y)

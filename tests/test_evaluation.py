@@ -174,3 +174,21 @@ def test_given_split_fits_once_and_keeps_that_model():
     test = c.split == "test"
     got = ev.model.scores([t for t, k in zip(c.texts, test, strict=True) if k])
     assert got["theme"] == pytest.approx(ev.predictions.scores["theme"][test])
+
+
+def test_given_split_fits_its_labels_in_parallel_to_the_same_model():
+    """With given splits the one fold's model is the final one: it fits its one-vs-rest
+    labels (and the inner cross-validation of its thresholds) in ``ovr_n_jobs``
+    processes, and scores as the model fitted one label at a time."""
+    from framing.evaluation import cross_validate
+
+    c = corpus(30, groups=False, split=True)
+    fitter = Fitter(features=FeaturesConfig(), codebook={}, thresholds="tune")
+    one = cross_validate(c, fitter, n_boot=0, baselines=(), n_jobs=1)
+    two = cross_validate(c, fitter, n_boot=0, baselines=(), n_jobs=1, ovr_n_jobs=2)
+    assert two.model.estimators["theme"].n_jobs == 2
+    assert one.model.estimators["theme"].n_jobs is None
+    test = c.split == "test"
+    assert two.predictions.scores["theme"][test] == pytest.approx(
+        one.predictions.scores["theme"][test], abs=1e-12)
+    assert two.model._thr["theme"] == pytest.approx(one.model._thr["theme"])

@@ -223,10 +223,12 @@ def test_store_and_outputs_go_to_the_project_root_whatever_the_cwd(tmp_path):
     (["model.family=bogus", "tracking=off"], "Invalid value 'bogus', expected one of [logreg"),
     (["eval.n_splits=1", "tracking=off"], "eval.n_splits: 1 is too small; give at least 2"),
     (["model.Cc=1", "tracking=off"], "Key 'Cc' not in 'ModelConfig'"),
+    (["model.dual=yes", "tracking=off"], "model.dual: 'yes': use auto, true or false."),
     (["data=seeds", "data.tasks.0.labels=[a, a]", "tracking=off"],
      "labels ['a'] are repeated"),
 ], ids=["missing data path", "server without uri", "file store", "unknown strategy",
-        "wrong type", "unknown family", "out of range", "typo in a key", "repeated label"])
+        "wrong type", "unknown family", "out of range", "typo in a key", "unknown solver",
+        "repeated label"])
 def test_config_mistakes_are_one_clear_line(tmp_path, args, message):
     code, out, err = run_cli("framing-train", *args, f"output.model_path={tmp_path / 'm.joblib'}",
                              f"hydra.run.dir={tmp_path / 'run'}")

@@ -168,7 +168,7 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
                    seed: int = 0, n_boot: int = 1000,
                    baselines: Sequence[str] = ("majority", "codebook"),
                    n_jobs: int | str | None = "auto", max_logo_groups: int = 10,
-                   crossfit: bool = False) -> Evaluation:
+                   crossfit: bool = False, ovr_n_jobs: int | None = None) -> Evaluation:
     """Out-of-fold predictions for every record and their metrics.
 
     Folds run in ``n_jobs`` processes; ``"auto"`` uses one per core (up to the number of
@@ -180,7 +180,8 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
     thresholds tuned on the other folds' out-of-fold scores, which never saw that fold.
     With given train/test splits there are no other folds: the one fold's model tunes its
     thresholds by inner cross-validation as usual, and it is the final model
-    (``Evaluation.model``), not fitted twice.
+    (``Evaluation.model``), not fitted twice; it fits its one-vs-rest models in
+    ``ovr_n_jobs`` processes, as the final model would.
     """
     strategy, splits = make_splits(corpus, strategy, n_splits, seed, max_logo_groups)
     crossfit = crossfit and strategy != "split"
@@ -198,7 +199,7 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
         fixed = {t.name: np.full(len(t.labels), 0.5) for t in tasks
                  if t.kind == "multilabel"} if crossfit else None
         model = fitter.fit(part.texts, part.targets, tasks, part.groups, thresholds=fixed,
-                           notes=notes)
+                           notes=notes, ovr_n_jobs=ovr_n_jobs if keep else None)
         sc = model.scores([corpus.texts[i] for i in te])
         return (sc, {t.name: model.decide(t.name, sc[t.name]) for t in tasks}, notes,
                 model if keep else None)

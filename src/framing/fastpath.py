@@ -64,10 +64,12 @@ def _linear(est) -> tuple[np.ndarray, np.ndarray, str]:
     if isinstance(est, PriorLinear):
         return est.coef_, est.intercept_, "sigmoid" if est.coef_.shape[0] == 1 else "ovr"
     if isinstance(est, AveragedLinear):
-        if any(e.family == "linear_svm" and not e.nb_weight and e.calibration_cv
-               for e in est.estimators_):
+        members = getattr(est, "estimators_", None) or []
+        if getattr(est, "linear_", None) is False or any(
+                e.family == "linear_svm" and not e.nb_weight and e.calibration_cv
+                for e in members):
             raise Unsupported("a calibrated member")
-        if any(e.nb_binarize for e in est.estimators_):
+        if any(e.nb_binarize for e in members):
             raise Unsupported("binarised features")
         return np.atleast_2d(est.coef_), np.atleast_1d(est.intercept_), (
             "sigmoid" if np.atleast_2d(est.coef_).shape[0] == 1 else "softmax")

@@ -113,6 +113,11 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         calibration off (probabilities are then a sigmoid of the SVM scores).
     max_iter : int, default=2000
         Iteration limit of the iterative solvers.
+    dual : {"auto", True, False}, default="auto"
+        Solve the dual problem of two-class logistic regression (liblinear) and of the
+        linear SVM; ``"auto"``: when there are more features than examples, as is usual
+        for text, where the dual solver reaches the same optimum (within its tolerance)
+        in about half the time.
     random_state : int, default=0
         Seed of the solvers that shuffle.
     """
@@ -122,7 +127,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
                  nb_alpha: float = 1.0, nb_beta: float = 1.0, nb_binarize: bool = False,
                  sgd_loss: str = "log_loss", alpha: float | None = None,
                  cnb_alpha: float = 1.0, calibration_cv: int = 3, max_iter: int = 2000,
-                 random_state: int = 0):
+                 dual: str | bool = "auto", random_state: int = 0):
         self.family = family
         self.C = C
         self.class_weight = class_weight
@@ -135,18 +140,29 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         self.cnb_alpha = cnb_alpha
         self.calibration_cv = calibration_cv
         self.max_iter = max_iter
+        self.dual = dual
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------
-    def _base(self, n_samples: int, y: np.ndarray, cw="default"):
+    def _dual(self, shape: tuple[int, int]) -> bool:
+        if self.dual == "auto":
+            return shape[1] > shape[0]
+        if isinstance(self.dual, bool | np.bool_):
+            return bool(self.dual)
+        raise ValueError(f"dual={self.dual!r}: use 'auto', True or False")
+
+    def _base(self, shape: tuple[int, int], y: np.ndarray, cw="default"):
         cw = self.class_weight if cw == "default" else cw
+        n_samples = shape[0]
         if self.family == "logreg":
+            binary = len(np.unique(y)) == 2
             return LogisticRegression(C=self.C, class_weight=cw, max_iter=self.max_iter,
-                                      solver="liblinear" if len(np.unique(y)) == 2 else "lbfgs",
+                                      solver="liblinear" if binary else "lbfgs",
+                                      dual=binary and self._dual(shape),
                                       random_state=self.random_state)
         if self.family == "linear_svm":
             svc = LinearSVC(C=self.C, class_weight=cw, max_iter=self.max_iter,
-                            random_state=self.random_state)
+                            dual=self._dual(shape), random_state=self.random_state)
             smallest = int(np.min(np.unique(y, return_counts=True)[1]))
             cv = min(self.calibration_cv, smallest)
             if cv < 2:  # off, or too few examples of a class to calibrate on
@@ -182,9 +198,9 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
             # As sample weights, class weights also reach the Platt calibration.
             sample_weight = compute_sample_weight(self.class_weight, y)
         if sample_weight is None:
-            model = self._base(X.shape[0], y).fit(X, y)
+            model = self._base(X.shape, y).fit(X, y)
         else:
-            model = self._base(X.shape[0], y, cw=None).fit(X, y, sample_weight=sample_weight)
+            model = self._base(X.shape, y, cw=None).fit(X, y, sample_weight=sample_weight)
         inner = model
         if isinstance(model, CalibratedClassifierCV):
             inner = model.calibrated_classifiers_[0].estimator
@@ -308,26 +324,68 @@ class AveragedLinear(ClassifierMixin, BaseEstimator):
     ----------
     members : list of dict
         Keyword parameters of each member :class:`LinearTextClassifier`.
+    keep_members : bool, default=False
+        Keep each fitted member in ``estimators_``. Off, the ensemble keeps only the mean
+        weights, which score exactly as the members would: one weight vector per class
+        instead of several per member (a member whose scores are not linear in the
+        features — a calibrated SVM, binarised features — is kept all the same).
+
+    Attributes
+    ----------
+    coef_, intercept_ : ndarray
+        The mean of the members' weights and intercepts.
+    linear_ : bool
+        Whether scores are ``X @ coef_.T + intercept_`` exactly (every member linear).
+    n_iter_ : ndarray of int
+        The most solver iterations each member took.
+    estimators_ : list of LinearTextClassifier
+        The fitted members (with ``keep_members``, or when a member is not linear).
     """
 
-    def __init__(self, members: list[dict[str, Any]] | None = None):
+    def __init__(self, members: list[dict[str, Any]] | None = None,
+                 keep_members: bool = False):
         self.members = members
+        self.keep_members = keep_members
+
+    @staticmethod
+    def _may_be_nonlinear(member: Mapping[str, Any]) -> bool:
+        """Whether a member's scores may not be linear in the features: binarised
+        features, or a linear SVM calibrated by Platt scaling."""
+        m = LinearTextClassifier(**dict(member))
+        return m.nb_binarize or (m.family == "linear_svm" and not m.nb_weight
+                                 and m.calibration_cv >= 2)
 
     def fit(self, X, y):
         """Fit every member on (X, y); returns ``self``."""
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
         check_classification_targets(y)
         members = self.members or [{"family": "logreg"}]
-        self.estimators_ = [LinearTextClassifier(**dict(m)).fit(X, y) for m in members]
-        self.classes_ = self.estimators_[0].classes_
-        self.coef_ = compact(np.mean([e.coef_ for e in self.estimators_], axis=0))
-        self.intercept_ = np.mean([e.intercept_ for e in self.estimators_], axis=0)
+        keep = self.keep_members or any(self._may_be_nonlinear(m) for m in members)
+        kept, coef, intercept, n_iter = [], None, None, []
+        for m in members:  # one member's weights alive at a time unless kept
+            e = LinearTextClassifier(**dict(m)).fit(X, y)
+            self.classes_ = e.classes_
+            w = np.asarray(e.coef_, dtype=np.float64)
+            coef = w if coef is None else coef + w
+            intercept = e.intercept_ if intercept is None else intercept + e.intercept_
+            n_iter.append(e.n_iter_)
+            if keep:
+                kept.append(e)
+        self.coef_ = compact(coef / len(members))
+        self.intercept_ = np.asarray(intercept, dtype=np.float64) / len(members)
+        self.n_iter_ = np.asarray(n_iter)
+        self.linear_ = not any(e.nb_binarize or e._calibrated() for e in kept)
+        if keep:
+            self.estimators_ = kept
         return self
 
     def decision_function(self, X):
         """Mean of the members' scores."""
-        check_is_fitted(self, "estimators_")
+        check_is_fitted(self, "coef_")
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+        if getattr(self, "linear_", False):
+            d = np.asarray(X @ self.coef_.T) + self.intercept_
+            return d.ravel() if d.shape[1] == 1 else d
         return np.mean([e.decision_function(X) for e in self.estimators_], axis=0)
 
     def predict_proba(self, X):
@@ -341,7 +399,9 @@ class AveragedLinear(ClassifierMixin, BaseEstimator):
 
     def contributions(self, x) -> np.ndarray:
         """Mean of the members' per-feature contributions for one row."""
-        check_is_fitted(self, "estimators_")
+        check_is_fitted(self, "coef_")
+        if getattr(self, "linear_", False):
+            return np.asarray(sp.csr_matrix(x).multiply(self.coef_).todense())
         return np.mean([e.contributions(x) for e in self.estimators_], axis=0)
 
     def __sklearn_tags__(self):
@@ -550,9 +610,9 @@ def build_classifier(params: Mapping[str, Any], kind: str, n_jobs: int | None = 
     """The estimator for one task (one-vs-rest if multilabel).
 
     ``params`` holds the keyword parameters of :class:`LinearTextClassifier` (others are
-    ignored: a family reads only its own), ``family: ensemble`` and ``members`` for
-    :class:`AveragedLinear`, or ``family: prior`` and ``prior_columns`` (per class, or
-    per label if multilabel) for :class:`PriorLinear`.
+    ignored: a family reads only its own), ``family: ensemble``, ``members`` and
+    ``keep_members`` for :class:`AveragedLinear`, or ``family: prior`` and
+    ``prior_columns`` (per class, or per label if multilabel) for :class:`PriorLinear`.
     """
     params = dict(params)
     known = LinearTextClassifier._get_param_names()
@@ -569,7 +629,7 @@ def build_classifier(params: Mapping[str, Any], kind: str, n_jobs: int | None = 
                    for m in params.get("members") or []]
         if seed is not None:
             members = [{"random_state": seed, **m} for m in members]
-        clf = AveragedLinear(members)
+        clf = AveragedLinear(members, keep_members=bool(params.get("keep_members", False)))
     else:
         clf = LinearTextClassifier(**{k: v for k, v in params.items() if k in known})
     if kind == "multilabel":

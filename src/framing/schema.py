@@ -272,6 +272,15 @@ class MemberConfig:
     nb_binarize: bool = False
     cnb_alpha: float = 1.0
     max_iter: int = 2000
+    dual: Any = "auto"
+
+    def __post_init__(self):
+        _check_dual("model.members[].dual", self.dual)
+
+
+def _check_dual(key: str, value: Any) -> None:
+    if value not in ("auto", True, False) or (value in (0, 1) and not isinstance(value, bool)):
+        _fail(key, f"{value!r}: use auto, true or false.")
 
 
 @dataclass
@@ -279,9 +288,10 @@ class ModelConfig:
     """The classifier of every task; ``per_task`` overrides values for one task.
 
     A family reads only its own keys: ``C``, ``class_weight`` and ``max_iter`` (logreg,
-    linear_svm, sgd, ridge), ``nb_*`` (NB weighting of logreg and linear_svm),
-    ``calibration_cv`` (linear_svm), ``sgd_loss`` and ``alpha`` (sgd), ``cnb_alpha``
-    (cnb), ``members`` (ensemble), ``prior_*`` and ``C`` (prior: the rule features of
+    linear_svm, sgd, ridge), ``dual`` (logreg, linear_svm: auto, true or false),
+    ``nb_*`` (NB weighting of logreg and linear_svm), ``calibration_cv`` (linear_svm),
+    ``sgd_loss`` and ``alpha`` (sgd), ``cnb_alpha`` (cnb), ``members`` and
+    ``keep_members`` (ensemble), ``prior_*`` and ``C`` (prior: the rule features of
     ``prior_family`` named ``<task>:<label>`` carry each label's prior).
     ``random_state`` null: the run's ``seed``.
     """
@@ -290,6 +300,7 @@ class ModelConfig:
     C: float = 1.0
     class_weight: str | None = "balanced"
     max_iter: int = 2000
+    dual: Any = "auto"
     nb_weight: bool = False
     nb_alpha: float = 1.0
     nb_beta: float = 1.0
@@ -299,6 +310,7 @@ class ModelConfig:
     alpha: float | None = None
     cnb_alpha: float = 1.0
     members: list[MemberConfig] = field(default_factory=list)
+    keep_members: bool = False
     prior_family: str = "codebook"
     prior_weight: float = 4.0
     prior_intercept: float = -2.0
@@ -313,6 +325,7 @@ class ModelConfig:
         for key in ("class_weight", "free_class_weight"):
             if getattr(self, key) not in (None, "balanced"):
                 _fail(f"model.{key}", f"{getattr(self, key)!r}: use balanced or null.")
+        _check_dual("model.dual", self.dual)
         if self.prior_strength < 0:
             _fail("model.prior_strength", f"{self.prior_strength} must be >= 0.")
         if self.family == Family.ensemble and not self.members:

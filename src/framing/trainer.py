@@ -141,7 +141,7 @@ class Trainer:
         crossfit = ev.thresholds == "tune" and len(corpus) > ev.inner_max_records
         evaluation = cross_validate(corpus, self.fitter, ev.strategy, ev.n_splits, cfg.seed,
                                     ev.n_boot, ev.baselines, ev.n_jobs, ev.max_logo_groups,
-                                    crossfit)
+                                    crossfit, self._final_jobs(corpus))
         eval_seconds = time.perf_counter() - t0
         issues = None
         if self.issues_method != "off":
