@@ -38,9 +38,10 @@ bench: $(STAMP)
 experiments: $(STAMP)
 	$(BIN)/python -m framing.experiments $(ARGS)
 
-# Rebuild the shipped subjectivity model (needs ../shared/benchmarks/subj).
+# Rebuild the shipped subjectivity model (needs ../shared/benchmarks/subj). No label
+# issues file: it would quote the corpus's sentences inside the package.
 resources: $(STAMP)
-	$(BIN)/framing-train experiment=subjectivity tracking=off \
+	$(BIN)/framing-train experiment=subjectivity tracking=off eval.label_issues=off \
 	  output.model_path=$(CURDIR)/src/framing/resources/subjectivity.joblib
 
 ui: $(STAMP)
