@@ -85,6 +85,22 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
     assert set(ci) >= {"macro_f1", "accuracy", "a/f1"} and "a/precision" not in ci
 
 
+def test_a_draw_without_a_label_leaves_it_out_rather_than_scoring_it_0():
+    # a rare label in one article of ten, always found: every draw that holds the
+    # article scores it 1; a draw without it says nothing about it
+    y = np.zeros((50, 2), dtype=np.int8)
+    y[:, 0] = 1
+    y[:5, 1] = 1
+    groups = np.repeat(np.arange(10), 5)
+    ci = bootstrap(THEME, y, y.copy(), groups, n_boot=200, seed=0)
+    assert ci["y/f1"] == (1.0, 1.0) and ci["macro_f1"] == (1.0, 1.0)
+    # the point estimate keeps scikit-learn's convention: a label absent from the whole
+    # set and never predicted scores 0
+    none = np.zeros((4, 2), dtype=np.int8)
+    none[:, 0] = 1
+    assert compute(THEME, none, none.copy())["macro_f1"] == 0.5
+
+
 def test_baselines_majority_and_codebook_rules():
     prior = baselines.prior_of(THEME, np.array([[1, 0], [1, 1], [0, 0]]))
     assert baselines.majority(THEME, prior, 2).tolist() == [[1, 0], [1, 0]]

@@ -69,9 +69,15 @@ def onehot(values: np.ndarray, labels: Sequence[str]) -> np.ndarray:
             [None, :]).astype(np.int8)
 
 
-def _f1(tp, fp, fn):
+def _f1(tp, fp, fn, undefined: float = 0.0):
+    """F1 per label; ``undefined`` where a label neither occurs nor is predicted."""
     d = 2 * tp + fp + fn
-    return np.where(d > 0, 2 * tp / np.maximum(d, 1), 0.0)
+    return np.where(d > 0, 2 * tp / np.maximum(d, 1), undefined)
+
+
+def _macro_f1(c) -> float:
+    f1 = _f1(c.tp, c.fp, c.fn, c.undefined)
+    return float(np.nanmean(f1)) if not np.isnan(f1).all() else float("nan")
 
 
 def _ratio(a, b):
@@ -88,6 +94,8 @@ class _Counts:
     yo: np.ndarray
     po: np.ndarray
     scores: np.ndarray | None
+    #: The F1 of a label that neither occurs nor is predicted: 0, or NaN to leave it out.
+    undefined: float = 0.0
 
     def __post_init__(self):
         y, p = self.yo.astype(bool), self.po.astype(bool)
@@ -123,14 +131,15 @@ def _log_loss(c: _Counts) -> float:
 
 
 _COMPUTE: dict[tuple[str, bool], Callable[[_Counts], object]] = {
-    ("macro_f1", False): lambda c: float(_f1(c.tp, c.fp, c.fn).mean()),
-    ("micro_f1", False): lambda c: float(_f1(c.tp.sum(), c.fp.sum(), c.fn.sum())),
+    ("macro_f1", False): _macro_f1,
+    ("micro_f1", False): lambda c: float(_f1(c.tp.sum(), c.fp.sum(), c.fn.sum(),
+                                             c.undefined)),
     ("accuracy", False): lambda c: float(np.mean(np.asarray(c.y) == np.asarray(c.pred))),
     ("subset_accuracy", False): lambda c: float(np.mean((c.yo == c.po).all(axis=1))),
     ("hamming_loss", False): lambda c: float(np.mean(c.yo != c.po)),
     ("roc_auc", False): _auc,
     ("log_loss", False): _log_loss,
-    ("f1", True): lambda c: _f1(c.tp, c.fp, c.fn),
+    ("f1", True): lambda c: _f1(c.tp, c.fp, c.fn, c.undefined),
     ("precision", True): lambda c: _ratio(c.tp, c.tp + c.fp),
     ("recall", True): lambda c: _ratio(c.tp, c.tp + c.fn),
     ("support", True): lambda c: c.yo.sum(0),
@@ -139,7 +148,7 @@ _COMPUTE: dict[tuple[str, bool], Callable[[_Counts], object]] = {
 
 
 def compute(task: TaskSpec, y, pred, scores: np.ndarray | None = None,
-            only_bootstrap: bool = False) -> dict[str, float]:
+            only_bootstrap: bool = False, undefined: float = 0.0) -> dict[str, float]:
     """Every registered metric of one task, named ``metric`` or ``label/metric``.
 
     Parameters
@@ -151,12 +160,16 @@ def compute(task: TaskSpec, y, pred, scores: np.ndarray | None = None,
         Scores in label order; metrics that need them are left out without.
     only_bootstrap : bool, default=False
         Only the metrics that get bootstrap intervals (fast: no scores needed).
+    undefined : float, default=0.0
+        The F1 of a label that neither occurs nor is predicted (scikit-learn's
+        ``zero_division``): 0 counts it as a miss; NaN leaves it out of the label's
+        figures and of the macro-F1.
     """
     if task.kind == "multiclass":
         yo, po = onehot(y, task.labels), onehot(pred, task.labels)
     else:
         yo, po = np.asarray(y), np.asarray(pred)
-    c = _Counts(task, y, pred, yo, po, scores)
+    c = _Counts(task, y, pred, yo, po, scores, undefined)
     out: dict[str, float] = {}
     for m in REGISTRY:
         if task.kind not in m.kinds or (only_bootstrap and not m.bootstrap):
@@ -175,7 +188,11 @@ def compute(task: TaskSpec, y, pred, scores: np.ndarray | None = None,
 
 def bootstrap(task: TaskSpec, y, pred, groups: np.ndarray | None, n_boot: int = 1000,
               seed: int = 0, level: float = 0.95) -> dict[str, tuple[float, float]]:
-    """Percentile intervals of the bootstrapped metrics, resampling groups if given."""
+    """Percentile intervals of the bootstrapped metrics, resampling groups if given.
+
+    A draw in which a label neither occurs nor is predicted (a resample of articles
+    without it) says nothing about that label: its F1 is left out of the draw's
+    figures and of its macro-F1, rather than counted as 0."""
     rng = np.random.default_rng(seed)
     y, pred = np.asarray(y), np.asarray(pred)
     if groups is not None:
@@ -188,7 +205,8 @@ def bootstrap(task: TaskSpec, y, pred, groups: np.ndarray | None, n_boot: int = 
             idx = np.concatenate([members[g] for g in pick])
         else:
             idx = rng.integers(0, len(y), len(y))
-        for k, v in compute(task, y[idx], pred[idx], only_bootstrap=True).items():
+        for k, v in compute(task, y[idx], pred[idx], only_bootstrap=True,
+                            undefined=float("nan")).items():
             draws.setdefault(k, []).append(v)
     a = (1 - level) / 2
     return {k: (float(np.quantile(v, a)), float(np.quantile(v, 1 - a)))
