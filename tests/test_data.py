@@ -95,15 +95,44 @@ def test_inferred_labels_warn(tmp_path, caplog):
     assert any("inferred ['x', 'y']" in w for w in c.warnings)
 
 
-def test_csv_with_separated_multilabel_cells(tmp_path):
-    p = tmp_path / "c.csv"
-    lines = ["id,text,theme,tone"] + [f"r{i},text {i},{'a|b' if i % 2 else 'b'},"
+def separated_csv(path, cells):
+    """A CSV corpus whose theme column holds ``cells`` in turn, split at "|"."""
+    lines = ["id,text,theme,tone"] + [f"r{i},text {i},{cells[i % len(cells)]},"
                                       f"{'x' if i % 3 else 'y'}" for i in range(6)]
-    p.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n")
     tasks = [{"name": "theme", "kind": "multilabel", "labels": ["a", "b"], "separator": "|"},
              {"name": "tone", "labels": ["x", "y"]}]
-    c = load_corpus(spec(p, "csv", tasks=tasks))
+    return load_corpus(spec(path, "csv", tasks=tasks))
+
+
+def test_csv_with_separated_multilabel_cells(tmp_path):
+    c = separated_csv(tmp_path / "c.csv", ["b", "a|b"])
     assert c.label_counts() == {"theme": {"a": 3, "b": 6}, "tone": {"x": 4, "y": 2}}
+
+
+def test_an_empty_separated_cell_is_no_label(tmp_path):
+    c = separated_csv(tmp_path / "c.csv", ["a|b", "", "b"])
+    assert c.targets["theme"].tolist() == [[1, 1], [0, 0], [0, 1]] * 2
+    # in JSON lines (no separator) a null is still an error, naming the fix
+    data = rows(4)
+    data[1]["theme"] = None
+    with pytest.raises(FramingDataError, match=r"line 2 \(id 'r1'\): task 'theme' is "
+                       r"multilabel but column 'theme' holds None, not a list. Write a list"):
+        load_corpus(spec(write_jsonl(tmp_path / "n.jsonl", data)))
+
+
+def test_empty_folder_and_missing_text_files_are_named(tmp_path):
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(FramingDataError, match=r"e.csv: no records. The file is empty."):
+        load_corpus(spec(tmp_path / "e.csv", "csv"))
+    with pytest.raises(FramingDataError, match=r"is a folder, not a jsonl file. Give the "
+                       r"file as data.path"):
+        load_corpus(spec(tmp_path))
+    p = write_jsonl(tmp_path / "m.jsonl", [*rows(3), {"id": "r9", "theme": ["a"],
+                                                     "tone": "x"}])
+    with pytest.raises(FramingDataError, match=r"line 4 \(id 'r9'\): text is missing "
+                       r"\(no value\)"):
+        load_corpus(spec(p))
 
 
 def test_parquet_and_hub_style_folder(tmp_path):

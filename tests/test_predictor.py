@@ -215,6 +215,42 @@ def test_cli_errors_are_one_line_without_traceback(trained, tmp_path):
     assert code == 0 and "tone: promotional" in out and "(intercept)" in out
 
 
+def test_cli_reports_files_in_one_line_each(tiny, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "goal team"}\n{"text": "vote law"}\n')
+    # a model without its digest labels, with one warning line (no Python source line)
+    bare = tmp_path / "bare.joblib"
+    bare.write_bytes(Path(tiny).read_bytes())
+    code, out, err = run_cli("framing", "predict", bare, src)
+    assert code == 0 and len(out.splitlines()) == 2
+    assert err.splitlines() == [
+        f"framing: warning: {bare}: no bare.joblib.sha256 beside it, so the file cannot be "
+        "checked against the digest written with it. If you know where it comes from, save "
+        "it again to write one: framing.load(path, verify=False).save(path)."]
+    # a foreign file without a digest: its error alone
+    junk = tmp_path / "junk.joblib"
+    junk.write_bytes(bytes(range(256)) * 8)
+    code, out, err = run_cli("framing", "predict", junk, src)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"framing: error: {junk}: not a readable model file")
+    # inputs: a folder, an empty CSV
+    code, _, err = run_cli("framing", "predict", tiny, tmp_path)
+    assert code == 2 and f"{tmp_path}: is a folder, not a file." in err
+    (tmp_path / "e.csv").write_text("")
+    code, _, err = run_cli("framing", "predict", tiny, tmp_path / "e.csv")
+    assert code == 2 and "e.csv: no header row; the file is empty." in err
+    # outputs: named as given, never by a temporary file or an input
+    code, _, err = run_cli("framing", "predict", tiny, src, "-o", src / "out.jsonl")
+    assert code == 2 and err == (f"framing: error: {src / 'out.jsonl'}: a part of the path "
+                                 "is a file, not a folder; fix the path.\n")
+    out = tmp_path / "out.jsonl"
+    code, _, err = run_cli("framing", "predict", tiny, src, "-o", out)
+    assert code == 0 and err == f"2 paragraphs labelled, written to {out}\n"
+    (tmp_path / "none.jsonl").write_text("")
+    code, _, err = run_cli("framing", "predict", tiny, tmp_path / "none.jsonl", "-o", out)
+    assert code == 0 and "warning: no paragraphs in the input" in err and out.read_text() == ""
+
+
 @pytest.mark.slow
 def test_predictor_runs_without_the_training_extras(trained, tmp_path):
     """A fresh environment with only scikit-learn, joblib, numpy and scipy."""

@@ -66,6 +66,19 @@ def test_models_are_named_by_what_made_them_and_print_how_to_use_them(home):
     assert [m.name for m in logged] == ["char_ngrams"]
 
 
+def test_another_file_on_the_seed_config_is_its_own_corpus(home):
+    # data.path alone keeps the seeds' tasks, but the corpus, and so its model and
+    # MLflow experiment, are named after the file: the seeds' model stays as it was
+    lines = (SEEDS / "paragraphs.jsonl").read_text().splitlines()[:45]
+    other = home / "other_articles.jsonl"
+    other.write_text("\n".join(lines) + "\n")
+    code, out = train(home, f"data.path={other}", "tracking=off")
+    assert code == 0, out[-2000:]
+    assert "corpus other_articles: 45 records" in out
+    assert (home / "models" / "other_articles.joblib").is_file()
+    assert not (home / "models" / "framing.joblib").exists()
+
+
 def test_a_model_of_another_corpus_is_not_replaced(home):
     c = corpus(home / "frames.jsonl")
     args = ["data=jsonl", f"data.path={c}", "tracking=off", "features=ngrams"]
@@ -102,6 +115,8 @@ def test_a_sweep_ends_ranked_and_marks_its_best_child(home):
     assert best.data.metrics["objective"] == parent.data.metrics["best_objective"]
     assert parent.data.metrics["theme/macro_f1"] == best.data.metrics["theme/macro_f1"]
     assert parent.data.params["model.C"] == best.data.params["model.C"]
+    path = out.split("best model: ")[1].split()[0]  # the best job's model, to use at once
+    assert framing.load(path).card["mlflow_run_id"] == best.info.run_id
 
 
 def test_nothing_is_created_before_the_config_is_valid(tmp_path):

@@ -270,7 +270,7 @@ def test_ui_opens_runs_tables_and_stops_with_its_workers(tracked_run):
                 time.sleep(1)
         group = os.getpgid(ui.pid)
         ui.send_signal(signal.SIGTERM)
-        ui.wait(timeout=60)
+        assert ui.wait(timeout=60) == 143  # stopped by SIGTERM, as every command
     finally:
         if ui.poll() is None:
             os.killpg(ui.pid, signal.SIGKILL)

@@ -226,15 +226,19 @@ def test_store_and_outputs_go_to_the_project_root_whatever_the_cwd(tmp_path):
     (["model.dual=yes", "tracking=off"], "model.dual: 'yes': use auto, true or false."),
     (["data=seeds", "data.tasks.0.labels=[a, a]", "tracking=off"],
      "labels ['a'] are repeated"),
+    (["test=devset", "paths.shared=/nonexistent", "tracking=off"],
+     "/nonexistent/devset/paragraphs.jsonl: no such file. Check test.path"),
 ], ids=["missing data path", "server without uri", "file store", "unknown strategy",
         "wrong type", "unknown family", "out of range", "typo in a key", "unknown solver",
-        "repeated label"])
+        "repeated label", "no dev set"])
 def test_config_mistakes_are_one_clear_line(tmp_path, args, message):
     code, out, err = run_cli("framing-train", *args, f"output.model_path={tmp_path / 'm.joblib'}",
                              f"hydra.run.dir={tmp_path / 'run'}")
     assert code == 2 and message in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.strip()]) == 1, err
     assert not (tmp_path / "m.joblib").exists()
+    if "test=devset" in args:  # says where the dev set comes from, and what else to do
+        assert "read in place from the shared corpora" in err and "test=file" in err
 
 
 def test_given_train_test_split_scores_the_test_split_only(cfg_factory, tmp_path):

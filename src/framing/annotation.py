@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from framing.errors import FramingConfigError, FramingDataError
+from framing.errors import FramingConfigError, FramingDataError, input_file
 from framing.tasks import KINDS, TaskSpec
 
 #: The guidelines' tasks: theme (any number of four labels) and tone (one of two).
@@ -116,9 +116,7 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of each record of a JSON-lines file; one-line errors."""
     from framing.data import iter_jsonl
 
-    path = Path(path)
-    if not path.is_file():
-        raise FramingDataError(f"{path}: no such file. Check the path.")
+    path = input_file(path)
     yield from iter_jsonl(path)
 
 

@@ -22,6 +22,7 @@ from framing.errors import (
     FramingError,
     Terminated,
     describe_os_error,
+    input_file,
     terminate_on_sigterm,
 )
 
@@ -57,6 +58,26 @@ def _write_lines(records: Iterator[dict[str, Any]], out: str | None) -> int:
     return count[0]
 
 
+def _load(path: str):
+    """``framing.load`` for a command: a warning about the file (no digest beside it)
+    is shown only when the file then loads; a file that does not gets its error alone."""
+    import warnings
+
+    import framing
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = framing.load(path)
+    for w in caught:
+        _show_warning(w.message, w.category, w.filename, w.lineno)
+    return model
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line, like the errors (no source line)."""
+    print(f"framing: warning: {message}", file=file or sys.stderr)
+
+
 def _check_output(out: str | None, inputs: list[str]) -> None:
     """Refuse an output that is a folder or one of the inputs (it would be replaced)."""
     if out is None or out == "-":
@@ -75,9 +96,7 @@ def _open_lines(name: str) -> tuple[str, Iterator[str]]:
     """(display name, line iterator) of a file or of ``-`` (stdin), read lazily."""
     if name == "-":
         return "<stdin>", iter(sys.stdin)
-    path = Path(name)
-    if not path.is_file():
-        raise FramingDataError(f"{path}: no such file. Check the path.")
+    path = input_file(name)
 
     def lines():
         try:
@@ -97,9 +116,7 @@ def _parquet_inputs(name: str, batch_size: int, text_col: str, id_col: str | Non
     except ImportError:
         raise FramingDataError(f"{name}: reading Parquet needs pyarrow (pip install "
                                "pyarrow), or convert the file to JSON lines.") from None
-    path = Path(name)
-    if not path.is_file():
-        raise FramingDataError(f"{path}: no such file. Check the path.")
+    path = input_file(name)
     pf = pq.ParquetFile(path)
     cols = pf.schema_arrow.names
     if text_col not in cols:
@@ -124,7 +141,10 @@ def _csv_inputs(name: str, lines: Iterator[str], text_col: str, id_col: str | No
     import csv
 
     reader = csv.DictReader(lines, delimiter=delimiter)
-    cols = reader.fieldnames or []
+    if reader.fieldnames is None:
+        raise FramingDataError(f"{name}: no header row; the file is empty. Give a CSV file "
+                               "with a header row and a text column.")
+    cols = reader.fieldnames
     if text_col not in cols:
         raise FramingDataError(f"{name}: no column {text_col!r} in the header (columns: "
                                f"{cols}). Give the text column with --text-column.")
@@ -209,18 +229,25 @@ def cmd_segment(args) -> int:
     _check_output(args.output, args.files)
     paras = segment_files(args.files)
     n = _write_lines((p.to_record() for p in paras), args.output)
-    print(f"{n} paragraphs from {len(args.files)} articles", file=sys.stderr)
+    k = len(args.files)
+    print(f"{_count_of(n, 'paragraph')} from {_count_of(k, 'article')}", file=sys.stderr)
+    if not n:
+        print("framing: warning: the articles hold no paragraph (empty, or page chrome "
+              "only); check the files", file=sys.stderr)
     return 0
 
 
+def _count_of(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def cmd_predict(args) -> int:
-    import framing
 
     if args.engine == "dask":
         return _predict_dask(args)
     sources = args.files or ["-"]
     _check_output(args.output, sources)
-    model = framing.load(args.model)
+    model = _load(args.model)
     total = None
     if args.progress and not args.article:
         counts = [_count(name) for name in sources]
@@ -249,6 +276,14 @@ def cmd_predict(args) -> int:
 
     n = _write_lines(records(), args.output)
     progress.close(n)
+    if args.output not in (None, "-"):
+        unit = "articles" if args.article else "paragraphs"
+        if n:
+            print(f"{_count_of(n, unit[:-1])} labelled, written to {args.output}",
+                  file=sys.stderr)
+        else:
+            print(f"framing: warning: no {unit} in the input; {args.output} holds none",
+                  file=sys.stderr)
     return 0
 
 
@@ -307,9 +342,8 @@ def _predict_batch(model, batch, id_key: str = "id"):
 
 
 def cmd_explain(args) -> int:
-    import framing
 
-    model = framing.load(args.model)
+    model = _load(args.model)
     tasks = [args.task] if args.task else model.tasks
     pred = model.predict(args.text)
     for task in tasks:
@@ -357,9 +391,7 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
     """A labelled file read with the model's tasks (those whose column the file has)."""
     from framing.data import load_corpus
 
-    p = Path(path)
-    if not p.is_file():
-        raise FramingDataError(f"{p}: no such file. Check the path.")
+    p = input_file(path)
     source = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}.get(p.suffix.lower(),
                                                                          "jsonl")
     cols = _file_columns(p, source)
@@ -386,13 +418,12 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
 
 
 def cmd_evaluate(args) -> int:
-    import framing
     from framing.evaluation import evaluate
     from framing.metrics import HEADLINE, key
 
     if args.n_boot < 0:
         raise FramingDataError(f"--n-boot {args.n_boot}: give 0 (no intervals) or more.")
-    model = framing.load(args.model)
+    model = _load(args.model)
     corpus = labelled_corpus(model, args.file, args.text_column, args.id_column,
                              args.group_column)
     ev = evaluate(model, corpus, args.n_boot, args.seed)
@@ -541,11 +572,10 @@ def _pool(files: list[str], exclude: list[str] | None) -> list[dict[str, Any]]:
 
 
 def cmd_queue(args) -> int:
-    import framing
     from framing.selection import queue_records, select
 
     _check_output(args.output, [args.model, *args.files])
-    model = framing.load(args.model)
+    model = _load(args.model)
     units = _pool(args.files, args.exclude)
     if not units:
         raise FramingDataError(f"{', '.join(args.files)}: no unlabelled units left (after "
@@ -569,13 +599,12 @@ def cmd_queue(args) -> int:
 
 
 def cmd_export(args) -> int:
-    import framing
     from framing.annotation import check_unit, read_jsonl, where
     from framing.labelstudio import labeling_config, to_tasks
 
     _check_output(args.output, [args.file])
     _check_output(args.config, [args.file])
-    model = framing.load(args.model) if args.model else None
+    model = _load(args.model) if args.model else None
     tasks = _tasks(args, model)
     records = []
     for line, rec in read_jsonl(args.file):
@@ -601,11 +630,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    import framing
     from framing.labelstudio import from_export
 
     _check_output(args.output, [args.file])
-    model = framing.load(args.model) if args.model else None
+    model = _load(args.model) if args.model else None
     records, skipped = from_export(args.file, _tasks(args, model), args.annotator,
                                    args.skip_unannotated)
     n = _write_lines(iter(records), args.output)
@@ -731,20 +759,29 @@ def _experiment_views(uri: str, base: str) -> list[tuple[str, str]]:
 
 def serve(cmd: list[str]) -> int:
     """Run a server in its own process group; Ctrl-C and SIGTERM reach the whole group,
-    and nothing of it outlives this process."""
+    and nothing of it outlives this process. The exit status is the server's, or that of
+    the signal that stopped it (130, 143), as for every command."""
     import os
     import signal
     import subprocess
 
-    proc = subprocess.Popen(cmd, start_new_session=True)
+    # the MLflow server's own deprecation notice (starlette's WSGI middleware, which it
+    # uses) says nothing to a user: one line per worker, left out
+    quiet = "ignore:starlette.middleware.wsgi is deprecated:UserWarning"
+    env = {**os.environ, "PYTHONWARNINGS": ",".join(
+        x for x in (os.environ.get("PYTHONWARNINGS"), quiet) if x)}
+    proc = subprocess.Popen(cmd, start_new_session=True, env=env)
+    stopped: list[int] = []
 
     def forward(signum, frame):
+        stopped.append(signum)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signum)
 
     old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return proc.wait()
+        code = proc.wait()
+        return 128 + stopped[0] if stopped else code
     finally:
         for s, h in old.items():
             signal.signal(s, h)
@@ -977,6 +1014,17 @@ def main(argv: list[str] | None = None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     terminate_on_sigterm()
+    import warnings
+
+    shown, warnings.showwarning = warnings.showwarning, _show_warning
+    try:
+        return _run(args)
+    finally:
+        warnings.showwarning = shown
+
+
+def _run(args) -> int:
+    """A parsed command, its errors as one line and an exit status."""
     try:
         return int(args.func(args) or 0)
     except (FramingError, ValueError) as e:

@@ -50,6 +50,18 @@ def seeds_dir() -> Path:
     return _PKG.parents[1] / "seeds"
 
 
+def seeds_name(path) -> str | None:
+    """The seed config's corpus name: ``seeds`` for the seed corpus's file, None for
+    another file given as ``data.path`` (the corpus is then named after that file, and so
+    is its model: ``data.path=frames.jsonl`` writes ``models/frames.joblib``, never over
+    the seeds' model)."""
+    try:
+        same = Path(str(path)).resolve() == (seeds_dir() / "paragraphs.jsonl").resolve()
+    except (OSError, RuntimeError):
+        same = False
+    return "seeds" if same else None
+
+
 def register() -> None:
     """Register the resolvers and the typed schema (idempotent)."""
     from hydra.core.config_store import ConfigStore
@@ -59,6 +71,8 @@ def register() -> None:
         OmegaConf.register_new_resolver("framing_root", lambda: str(project_root()))
     if not OmegaConf.has_resolver("framing_seeds"):
         OmegaConf.register_new_resolver("framing_seeds", lambda: str(seeds_dir()))
+    if not OmegaConf.has_resolver("framing_seeds_name"):
+        OmegaConf.register_new_resolver("framing_seeds_name", seeds_name)
     ConfigStore.instance().store(name=SCHEMA_NAME, node=TrainConfig)
 
 

@@ -165,7 +165,8 @@ def _jsonl_lines(path: Path) -> list[int]:
     return [n for n, _ in iter_jsonl(path)]
 
 
-def _read_table(spec: DataConfig) -> tuple[list[dict], list[int] | None, np.ndarray | None]:
+def _read_table(spec: DataConfig, setting: str = "data"
+                ) -> tuple[list[dict], list[int] | None, np.ndarray | None]:
     """Rows of the corpus as dicts, JSON-lines line numbers, and hub split names."""
     import datasets
 
@@ -175,20 +176,23 @@ def _read_table(spec: DataConfig) -> tuple[list[dict], list[int] | None, np.ndar
     source = str(getattr(spec.source, "value", spec.source))
     if source != "hub":
         path = Path(spec.path)
+        if path.is_dir():
+            raise FramingDataError(f"{path}: is a folder, not a {source} file. Give the "
+                                   f"file as {setting}.path.")
         if not path.is_file():
-            raise FramingDataError(f"{path}: no such file. Check data.path "
+            raise FramingDataError(f"{path}: no such file. Check {setting}.path "
                                    f"(it is resolved from {Path.cwd()}).")
         if source == "jsonl":
             lines = _jsonl_lines(path)
-            if not lines:
-                raise FramingDataError(f"{path}: no records. The file is empty.")
+        if (lines is not None and not lines) or path.stat().st_size == 0:
+            raise FramingDataError(f"{path}: no records. The file is empty.")
         builder = {"jsonl": "json", "csv": "csv", "parquet": "parquet"}[source]
         try:
             ds = datasets.load_dataset(builder, data_files=str(path), split="train")
         except Exception as e:  # datasets wraps parser errors in many types
             raise FramingDataError(f"{path}: cannot be read as {source} "
                                    f"({type(e).__name__}: {str(e).splitlines()[0][:300]}). "
-                                   "Check the file format and data.source.") from None
+                                   f"Check the file format and {setting}.source.") from None
         return ds.to_list(), lines, None
     folder = Path(spec.path)
     try:
@@ -244,7 +248,8 @@ def _refuse_ambiguous_folder(folder: Path) -> None:
                 "test.jsonl}', or move the others away.")
 
 
-def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True) -> Corpus:
+def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True,
+                setting: str = "data") -> Corpus:
     """Read a corpus and validate every record.
 
     Parameters
@@ -254,6 +259,8 @@ def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True) -> 
     training : bool, default=True
         Whether a model learns from it: then every label must occur and a single-label
         task needs two classes. A corpus only scored may lack labels.
+    setting : str, default="data"
+        The config group that gave ``spec`` (``data`` or ``test``), named in errors.
 
     Returns
     -------
@@ -268,7 +275,7 @@ def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True) -> 
     """
     spec = data_config(spec)
     tasks = task_specs(spec)
-    rows, lines, hub_split = _read_table(spec)
+    rows, lines, hub_split = _read_table(spec, setting)
     return build_corpus(rows, spec, tasks, str(spec.path), lines, hub_split, training)
 
 
@@ -303,7 +310,8 @@ def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec],
         where = _where(where_file, source, i, rid, lines)
         text = row.get(spec.text_column)
         if not isinstance(text, str) or not text.strip():
-            what = "empty" if isinstance(text, str) or text is None else type(text).__name__
+            what = ("empty" if isinstance(text, str) else "missing (no value)" if text is None
+                    else f"a {type(text).__name__}, not a string")
             raise FramingDataError(f"{where}: text is {what}. Every record needs non-empty "
                                    f"text in column {spec.text_column!r}; fill or drop it.")
         rid = str(rid) if rid is not None else str(i)
@@ -357,8 +365,9 @@ def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_fi
     for i, row in enumerate(rows):
         v = row.get(t.column)
         if t.kind == "multilabel":
-            if isinstance(v, str) and t.separator is not None:
-                v = [s.strip() for s in v.split(t.separator) if s.strip()]
+            if t.separator is not None and (v is None or isinstance(v, str)):
+                # a separated cell: an empty one (a CSV's empty field) is no label
+                v = [s.strip() for s in (v or "").split(t.separator) if s.strip()]
             if isinstance(v, tuple | np.ndarray):
                 v = list(v)
             if not isinstance(v, list):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class FramingError(Exception):
     """Base class of every error the package raises on purpose.
@@ -30,6 +32,18 @@ class TrackingError(FramingError):
 class Terminated(BaseException):
     """SIGTERM turned into an exception, so that temporary files are removed on the way
     out (``framing`` and ``framing-train`` install the handler)."""
+
+
+def input_file(path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` when it names a file to read; else one
+    :class:`FramingDataError` (no such file, or a folder)."""
+    path = Path(path)
+    if path.is_dir():
+        raise FramingDataError(f"{path}: is a folder, not a file. Give the file's path (or "
+                               "each file's: a shell pattern such as folder/*.jsonl).")
+    if not path.is_file():
+        raise FramingDataError(f"{path}: no such file. Check the path.")
+    return path
 
 
 def terminate_on_sigterm() -> None:

@@ -72,7 +72,8 @@ def _as_texts(texts: Any, allow_empty: bool = True) -> tuple[list[str], bool]:
         if not isinstance(t, str):
             raise ValueError(f"text {i} is {type(t).__name__}, not str; pass strings only")
         if not allow_empty and not t.strip():
-            raise ValueError(f"text {i} is empty")
+            raise ValueError(f"text {i} is empty; give it words (an empty text has no "
+                             "features to score)")
     return items, single
 
 
@@ -695,8 +696,8 @@ def _check_digest(path: Path, verify: bool | str, data: bytes | None = None) -> 
                              "and save the model again (or restore its .sha256 file).")
     if not digest_file.exists():
         msg = (f"{path}: no {digest_file.name} beside it, so the file cannot be checked "
-               "against the digest written with it. Load it with verify=False if you know "
-               "where it comes from, or save it again to write one.")
+               "against the digest written with it. If you know where it comes from, save "
+               "it again to write one: framing.load(path, verify=False).save(path).")
         if verify == "strict":
             raise ModelLoadError(msg)
         warnings.warn(msg, UserWarning, stacklevel=5)

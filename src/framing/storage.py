@@ -65,8 +65,15 @@ def user_mode(path: str | Path) -> None:
 
 def temp_beside(path: Path) -> Path:
     """A new empty temporary file in ``path``'s folder (same file system: rename works)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a part of the folder's path is a file
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path)) from None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:  # named by the file asked for, not the temporary one
+        raise OSError(e.errno, f"cannot write a file in {path.parent} ({e.strerror}); "
+                      "choose another folder", str(path)) from None
     os.close(fd)
     return Path(tmp)
 

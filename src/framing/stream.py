@@ -27,7 +27,7 @@ from framing import baselines as base
 from framing import card as cards
 from framing.config import plain, settings
 from framing.data import Corpus, iter_jsonl, task_specs
-from framing.errors import FramingConfigError, FramingDataError
+from framing.errors import FramingConfigError, FramingDataError, input_file
 from framing.evaluation import Evaluation, Predictions, score
 from framing.features import stateless
 from framing.fitting import Fitter, codebook_for
@@ -41,9 +41,7 @@ log = logging.getLogger(__name__)
 
 def iter_records(path: str | Path, chunk_size: int = 10000) -> Iterator[list[dict[str, Any]]]:
     """Chunks of records from a JSON-lines or Parquet file, never the whole file at once."""
-    path = Path(path)
-    if not path.is_file():
-        raise FramingDataError(f"{path}: no such file. Check the path.")
+    path = input_file(path)
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 

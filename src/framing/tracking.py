@@ -515,6 +515,8 @@ def sweep_summary(sweep_dir: Path, uri: str | None) -> list[str]:
         lines.append(f"  {j['objective']:.4f}  #{j['job']}  {over}  {j['run_id'] or ''}")
     parent_file = sweep_dir / ".mlflow_parent_run"
     best = jobs[0]
+    if best.get("model"):
+        lines.append(f"best model: {best['model']}")
     if uri and parent_file.is_file() and best.get("run_id"):
         from mlflow.entities import Metric, Param, RunTag
         from mlflow.tracking import MlflowClient

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,9 +121,17 @@ class Trainer:
     def load_data(self) -> tuple[Corpus, Corpus | None]:
         """The training corpus and the other corpus to score (``test``), validated."""
         corpus = load_corpus(self.cfg.data)
-        test = (load_corpus(self.cfg.test, training=False) if self.cfg.test is not None
-                else None)
-        return corpus, test
+        if self.cfg.test is None:
+            return corpus, None
+        try:
+            return corpus, load_corpus(self.cfg.test, training=False, setting="test")
+        except FramingDataError as e:
+            if self.cfg.test.name == "devset" and not Path(self.cfg.test.path).exists():
+                raise FramingDataError(
+                    f"{e} The dev set is read in place from the shared corpora beside the "
+                    "project (paths.shared, or the FRAMING_SHARED variable); without them, "
+                    "score a labelled file of yours: test=file test.path=FILE.") from None
+            raise
 
     def fit(self, corpus: Corpus, test: Corpus | None = None
             ) -> tuple[FramingModel, Report]:
