@@ -87,7 +87,8 @@ def test_stream_errors_name_the_line(cfg_factory, tmp_path):
 @pytest.mark.parametrize("override, message", [
     ("model=logreg", "model.family=logreg: only sgd learns from chunks"),
     ("features=default", "features word: only hashing without IDF"),
-    ("eval.thresholds=tune", "eval.thresholds=tune needs a second pass"),
+    ("eval.thresholds=tune", r"eval.thresholds=tune \(tuning needs a second pass; set "
+                             r"fixed\)"),
     ("model.class_weight=balanced", "partial_fit cannot balance classes"),
 ], ids=["model family", "features with a vocabulary", "tuned thresholds", "class weights"])
 def test_settings_the_stream_cannot_honour_are_refused(cfg_factory, tmp_path, override,
@@ -95,6 +96,23 @@ def test_settings_the_stream_cannot_honour_are_refused(cfg_factory, tmp_path, ov
     p = make_corpus(tmp_path / "c.jsonl", 100)
     with pytest.raises(FramingConfigError, match=message):
         stream(cfg_factory, p, **dict([override.split("=")]))
+
+
+def test_the_streaming_experiment_streams_from_the_command_line(tmp_path):
+    # the experiment's stream.enabled reaches the run (train.yaml's own values come first
+    # in its defaults, so an experiment overrides them): it streams, and refuses what the
+    # stream cannot honour instead of training in memory
+    p = make_corpus(tmp_path / "c.jsonl", 2000)
+    args = ["experiment=streaming", "data=jsonl", f"data.path={p}", f"data.tasks=[{LABEL}]",
+            "tracking=off", "stream.progress=false", f"output.model_path={tmp_path / 'm.joblib'}",
+            f"hydra.run.dir={tmp_path / 'run'}"]
+    code, out, err = run_cli("framing-train", *args)
+    assert code == 0, err[-2000:]
+    assert "streamed 2000 records (199 held out)" in out + err
+    card = framing.load(tmp_path / "m.joblib").card
+    assert card["evaluation"]["strategy"] == "streaming hold-out (10% by id hash)"
+    code, out, err = run_cli("framing-train", *args, "eval.thresholds=tune")
+    assert code == 2 and "the streaming path cannot honour eval.thresholds=tune" in err
 
 
 def test_streaming_training_writes_a_predictor_and_cli_streams_predictions(cfg_factory,
@@ -108,6 +126,7 @@ def test_streaming_training_writes_a_predictor_and_cli_streams_predictions(cfg_f
     value = train(cfg)
     assert value > 0.6
     model = framing.load(cfg.output.model_path)
+    assert model.card["evaluation"]["strategy"].startswith("streaming hold-out")
     assert model.predict("good great superb")["label"] == "pos"
     e = model.explain("awful grim", "label", k=3)
     assert e["label"] == "neg" and e["contributions"][0]["feature"].startswith("hashing__hash_")

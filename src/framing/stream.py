@@ -127,7 +127,7 @@ class StreamTrainer:
             problems.append("model.class_weight: partial_fit cannot balance classes it has "
                             "not seen yet (set null)")
         if cfg.eval.thresholds != "fixed":
-            problems.append("eval.thresholds=tune needs a second pass (set fixed)")
+            problems.append("eval.thresholds=tune (tuning needs a second pass; set fixed)")
         if cfg.eval.strategy != "auto":
             problems.append(f"eval.strategy={cfg.eval.strategy.value}: the stream scores a "
                             "held-out share by id hash")
