@@ -138,6 +138,22 @@ def test_the_runtime_equals_the_scikit_learn_path(overrides, tmp_path):
     assert loaded.predict(sample[:20]) == model.predict(sample[:20])
 
 
+def test_a_vocabulary_with_a_nul_is_written_and_read_back(tmp_path):
+    """Character n-grams of a text holding a NUL hold one: the file delimits the
+    vocabulary's strings by their sizes then, and the model labels as before saving."""
+    texts = ["goal team a\x00b", "vote law", "match goal", "party vote"] * 5
+    labels = ["sport", "politics"] * 10
+    model, _ = framing.fit(texts, labels, overrides=["eval.n_boot=0", "features=ngrams",
+                                                     "features.char.enabled=true"])
+    assert any("\x00" in t for t in model.runtime.parts[1][0].terms)
+    loaded = framing.load(model.save(tmp_path / "m.joblib"))
+    probe = ["goal a\x00b", "vote", "x\x00"]
+    assert loaded.predict(probe) == model.predict(probe)
+    for a, b in zip(loaded.predict_proba(probe).values(), model.predict_proba(probe).values(),
+                    strict=True):
+        assert np.allclose(a, b, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("params", [
     {"analyzer": "word", "ngram_range": (1, 3), "token_pattern": r"(?u)\b\w\w+\b|[,;]"},
     {"analyzer": "word", "ngram_range": (2, 2), "lowercase": False},

@@ -310,11 +310,11 @@ class Ngrams:
         meta = {"kind": "ngrams", "settings": self.settings, "width": self.width,
                 "idf": put(self.idf) if self.idf is not None else None}
         if self.words is not None:
-            meta["words"] = put(_join(self.words))
+            _put_strings(meta, "words", self.words, put)
             meta["uni"] = put(self.uni)
             meta["codes"] = [[put(c), put(i)] for c, i in self.codes]
         else:
-            meta["terms"] = put(_join(self.terms))
+            _put_strings(meta, "terms", self.terms, put)
             meta["ids"] = put(self.ids)
         return meta
 
@@ -322,20 +322,34 @@ class Ngrams:
     def from_state(cls, meta, get) -> Ngrams:
         idf = get(meta["idf"]) if meta["idf"] is not None else None
         if "words" in meta:
-            return cls(meta["settings"], meta["width"], idf, words=_split(get(meta["words"])),
+            return cls(meta["settings"], meta["width"], idf, words=_get_strings(meta, "words", get),
                        uni=get(meta["uni"]),
                        codes=[(get(c), get(i)) for c, i in meta["codes"]])
-        return cls(meta["settings"], meta["width"], idf, terms=_split(get(meta["terms"])),
+        return cls(meta["settings"], meta["width"], idf, terms=_get_strings(meta, "terms", get),
                    ids=get(meta["ids"]))
 
 
-def _join(strings: list[str]) -> np.ndarray:
-    """A list of strings as one UTF-8 byte array (NUL-separated)."""
-    return np.frombuffer("\x00".join(strings).encode("utf-8"), dtype=np.uint8)
+def _put_strings(meta: dict[str, Any], key: str, strings: list[str], put) -> None:
+    """Store a list of strings as one UTF-8 byte array, NUL-separated; where a string
+    holds a NUL itself (a character n-gram of a text with one), each one's size in
+    bytes too (``<key>_sizes``), which then delimits them."""
+    meta[key] = put(np.frombuffer("\x00".join(strings).encode("utf-8"), dtype=np.uint8))
+    if any("\x00" in x for x in strings):
+        meta[f"{key}_sizes"] = put(np.fromiter((len(x.encode("utf-8")) for x in strings),
+                                               dtype=np.int64, count=len(strings)))
 
 
-def _split(array: np.ndarray) -> list[str]:
-    return array.tobytes().decode("utf-8").split("\x00") if len(array) else []
+def _get_strings(meta: dict[str, Any], key: str, get) -> list[str]:
+    data = get(meta[key]).tobytes()
+    if f"{key}_sizes" not in meta:
+        return data.decode("utf-8").split("\x00") if data else []
+    out, at = [], 0
+    for n in get(meta[f"{key}_sizes"]).tolist():
+        if n < 0 or at + n > len(data):
+            raise FormatError(f"{key}: string sizes out of bounds")
+        out.append(data[at:at + n].decode("utf-8"))
+        at += n + 1  # and its separator
+    return out
 
 
 # -- word lists and the sentence rule -------------------------------------------------------

@@ -24,8 +24,9 @@ import numpy as np
 
 #: A word byte stays, anything else becomes a space.
 _WORD_BYTES = bytes(c if c < 128 and (chr(c).isalnum() or c == 95) else 32 for c in range(256))
-#: A word character outside ASCII: its text takes the per-text path.
-_FOREIGN_WORD = re.compile(r"[^\W\x00-\x7f]")
+#: A word character outside ASCII, or a lone surrogate (no UTF-8 for it): its text
+#: takes the per-text path.
+_FOREIGN_WORD = re.compile(r"[^\W\x00-\x7f]|[\ud800-\udfff]")
 JOIN = "\x00"
 _NONE = np.zeros(0, dtype=np.int64)
 #: Fewer texts than this take the per-text path.
@@ -34,7 +35,7 @@ SMALL = 12
 
 def plain(text: str) -> bool:
     """Whether a text's words are found by the byte split (ASCII word characters only,
-    no NUL)."""
+    no NUL, no lone surrogate)."""
     if text.isascii():
         return JOIN not in text
     return JOIN not in text and _FOREIGN_WORD.search(text) is None
