@@ -121,6 +121,14 @@ def test_an_empty_separated_cell_is_no_label(tmp_path):
         load_corpus(spec(write_jsonl(tmp_path / "n.jsonl", data)))
 
 
+def test_a_task_without_any_label_is_one_clear_error(tmp_path):
+    data = [{**r, "theme": []} for r in rows()]
+    tasks = [{"name": "theme", "kind": "multilabel"}, TASKS[1]]
+    with pytest.raises(FramingDataError, match=r"task 'theme' has no label in any record "
+                       r"\(column 'theme'\), so there is nothing to learn"):
+        load_corpus(spec(write_jsonl(tmp_path / "e.jsonl", data), tasks=tasks))
+
+
 def test_empty_folder_and_missing_text_files_are_named(tmp_path):
     (tmp_path / "e.csv").write_text("")
     with pytest.raises(FramingDataError, match=r"e.csv: no records. The file is empty."):

@@ -48,6 +48,9 @@ def test_bad_inputs_are_clear_value_errors(trained):
             model.predict(bad)
     empty = model.predict(["", "  "])
     assert empty == [{"theme": [], "tone": None, "scores": {"theme": {}, "tone": {}}}] * 2
+    proba = model.predict_proba(["", TEXTS[0], " "])  # no scores for a blank text either
+    for task, one in model.predict_proba(TEXTS[0]).items():
+        assert np.isnan(proba[task][[0, 2]]).all() and np.allclose(proba[task][1], one[0])
     assert model.predict([]) == []
     with pytest.raises(ValueError, match="unknown task"):
         model.explain(TEXTS[0], "frame")

@@ -46,3 +46,22 @@ def test_dask_engine_refuses_unclear_input(trained, tmp_path):
     code, _, err = run_cli("framing", "predict", trained[0], SEEDS / "paragraphs.jsonl",
                            "--engine", "dask")
     assert code == 2 and "give the shards and -o FOLDER" in err
+
+
+@pytest.mark.slow
+def test_a_bad_shard_fails_the_run_in_one_line_and_leaves_no_output(trained, tmp_path):
+    rows = [json.loads(x) for x in (SEEDS / "paragraphs.jsonl").read_text().splitlines()]
+    (tmp_path / "in").mkdir()
+    pd.DataFrame(rows[:20]).to_parquet(tmp_path / "in" / "a.parquet")
+    bad = pd.DataFrame(rows[20:30])
+    bad.loc[3, "text"] = " "  # the in-process reader refuses it too
+    bad.to_parquet(tmp_path / "in" / "b.parquet")
+    out = tmp_path / "out"
+    code, _, err = run_cli("framing", "predict", trained[0], str(tmp_path / "in" / "*.parquet"),
+                           "--engine", "dask", "--workers", "2", "-o", out)
+    assert code == 2, err[-2000:]
+    assert err.strip().splitlines() == [f"framing: error: {tmp_path / 'in' / 'b.parquet'}, "
+                                        "row 4: 'text' is empty. Remove the row or give it text."]
+    assert list(out.iterdir()) == []  # a.parquet's labels, if written, are gone too
+    code, _, err = run_cli("framing", "predict", trained[0], tmp_path / "in" / "b.parquet")
+    assert code == 2 and "b.parquet, row 4: 'text' is empty" in err

@@ -386,6 +386,11 @@ def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_fi
             cells.append(str(v))
     present = sorted({x for c in cells for x in (c if t.kind == "multilabel" else [c])})
     if t.labels is None:
+        if not present:
+            raise FramingDataError(
+                f"{where_file}: task {t.name!r} has no label in any record (column "
+                f"{t.column!r}), so there is nothing to learn. Label some records, or check "
+                "that the task reads the right column.")
         try:
             t.labels = check_labels(t.name, present)
         except FramingConfigError as e:

@@ -299,11 +299,21 @@ class FramingModel:
         return np.asarray(self.labels[task], dtype=object)[np.argmax(scores, axis=1)]
 
     def predict_proba(self, texts: str | Sequence[str]) -> dict[str, np.ndarray]:
-        """Per task, an array (n_texts, n_labels) of scores in :attr:`labels` order."""
+        """Per task, an array (n_texts, n_labels) of scores in :attr:`labels` order. An
+        empty or blank text has no scores: its rows are NaN (:meth:`predict` gives it the
+        empty result)."""
         items, _ = _as_texts(texts)
         if not items:
             return {t: np.zeros((0, len(self.labels[t]))) for t in self.tasks}
-        return self.scores(items)
+        blank = [i for i, t in enumerate(items) if not t.strip()]
+        if not blank:
+            return self.scores(items)
+        kept = [i for i, t in enumerate(items) if t.strip()]
+        out = {t: np.full((len(items), len(self.labels[t])), np.nan) for t in self.tasks}
+        if kept:
+            for t, s in self.scores([items[i] for i in kept]).items():
+                out[t][kept] = s
+        return out
 
     def _results(self, scores: dict[str, np.ndarray]) -> list[dict[str, Any]]:
         """One result per row of the scores, built a task at a time from the arrays."""

@@ -12,8 +12,11 @@ Needs the ``scale`` extra (``dask[distributed]``).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +71,11 @@ def _read(src: Path, text_column: str, id_column: str | None):
     if text_column not in frame.columns:
         raise FramingDataError(f"{src}: no column {text_column!r} (columns: "
                                f"{list(frame.columns)}).")
+    for i, text in enumerate(frame[text_column].tolist()):  # as the in-process reader
+        if not isinstance(text, str) or not text.strip():
+            what = "empty" if isinstance(text, str) or pd.isna(text) else "not text"
+            raise FramingDataError(f"{src}, row {i + 1}: {text_column!r} is {what}. Remove "
+                                   "the row or give it text.")
     ids = (frame[id_column].astype(str) if id_column and id_column in frame.columns
            else pd.Series([f"{src.stem}-{i + 1}" for i in range(len(frame))]))
     return pd.DataFrame({"id": ids.values, "text": frame[text_column].values})
@@ -124,9 +132,12 @@ def predict_shards(model_path: str | Path, inputs: str | list[str], out_dir: str
                                "Rename one.")
     cluster = None
     if scheduler is None:
+        # a shard's error reaches the caller as one exception; the workers' logs of it
+        # would repeat it with a traceback
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=None, silence_logs=logging.CRITICAL)
     client = Client(scheduler or cluster)
+    started, counts = time.time(), None
     try:
         model = client.scatter(data, broadcast=True)  # once per worker, not per task
         futures = [client.submit(label_shard, model, digest, str(src), str(dst), text_column,
@@ -137,4 +148,10 @@ def predict_shards(model_path: str | Path, inputs: str | list[str], out_dir: str
         client.close()
         if cluster is not None:
             cluster.close()
+        if counts is None:  # all or nothing: what this run wrote before failing goes
+            for dst in targets:
+                for f in (dst, *dst.parent.glob(f".{dst.name}.*.tmp")):
+                    with contextlib.suppress(OSError):
+                        if f.stat().st_mtime >= started - 1:
+                            f.unlink()
     return list(zip(targets, counts, strict=True))
