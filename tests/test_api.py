@@ -63,6 +63,19 @@ def test_fit_on_a_dataframe_gives_the_model_the_cli_writes(cfg_factory):
     assert model.card["data"]["digest"] == written.card["data"]["digest"]
 
 
+def test_fit_takes_texts_and_labels_as_any_sequence_in_order():
+    texts, labels = texts_and_labels()
+    over = ["features=ngrams", "eval.n_boot=0"]
+    probe = ["goal for the team", "a vote in parliament"]
+    expected = framing.fit(texts, labels, overrides=over)[0].predict_proba(probe)
+    # a Series of labels is read by position, whatever its index
+    for data, target in [(pd.Series(texts), labels), (np.array(texts), labels),
+                         ((t for t in texts), labels),
+                         (texts, pd.Series(labels, index=range(100, 140)))]:
+        got = framing.fit(data, target, overrides=over)[0].predict_proba(probe)
+        assert all(np.array_equal(got[k], expected[k]) for k in expected)
+
+
 def test_fit_refuses_unclear_input():
     texts, labels = texts_and_labels()
     with pytest.raises(FramingDataError, match="40 texts but 39 labels"):

@@ -52,6 +52,7 @@ def test_bad_inputs_are_clear_value_errors(trained):
     for task, one in model.predict_proba(TEXTS[0]).items():
         assert np.isnan(proba[task][[0, 2]]).all() and np.allclose(proba[task][1], one[0])
     assert model.predict([]) == []
+    assert model.predict(TEXTS, batch_size=np.int64(2)) == model.predict(TEXTS)  # any integer
     with pytest.raises(ValueError, match="unknown task"):
         model.explain(TEXTS[0], "frame")
     with pytest.raises(ValueError, match="text 0 is empty"):
@@ -127,11 +128,16 @@ def test_truncated_bundle(trained, tmp_path):
         framing.load(p)
 
 
-def test_foreign_joblib_file(tmp_path):
+def test_foreign_joblib_file(tiny, tmp_path):
     p = tmp_path / "other.joblib"
     joblib.dump({"weights": [1, 2, 3]}, p)
     with pytest.raises(framing.ModelLoadError, match="not a framing model file"):
         framing.load(p)
+    joblib.dump(framing.load(tiny), p)  # a model pickled whole: how to write one instead
+    with pytest.raises(framing.ModelLoadError, match=r"a FramingModel pickled whole "
+                       r"\(joblib.dump\), not a framing model file. Write it with "
+                       r"model.save\(path\)"):
+        framing.load(p, verify=False)
     q = tmp_path / "text.joblib"
     q.write_text("hello")
     with pytest.raises(framing.ModelLoadError, match="not a readable model file"):

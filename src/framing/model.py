@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
@@ -367,8 +368,10 @@ class FramingModel:
         ValueError
             If the input is not a string or a sequence of strings.
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or \
+                batch_size < 1:
             raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
+        batch_size = int(batch_size)
         items, single = _as_texts(texts)
         out: list[dict[str, Any]] = []
         with _progress_bar(progress, len(items)) as bar, _acyclic():
@@ -716,6 +719,10 @@ def _check_digest(path: Path, verify: bool | str, data: bytes | None = None) -> 
         expected = read_digests(digest_file)
     except (OSError, UnicodeDecodeError) as e:
         raise ModelLoadError(f"{digest_file}: cannot be read ({e}).") from None
+    if not any(len(x) == 64 and all(c in "0123456789abcdef" for c in x) for x in expected):
+        raise ModelLoadError(f"{digest_file}: holds no SHA-256 digest (empty or damaged), "
+                             "so the model cannot be checked. Restore the file, or save the "
+                             "model again to write it.")
     actual = sha256_file(path) if data is None else hashlib.sha256(data).hexdigest()
     if actual not in expected:
         raise ModelLoadError(
@@ -770,6 +777,10 @@ def _read_joblib(path: Path, data: bytes, on_version_mismatch: str, trusted: boo
     except Exception as e:  # unpickling damaged bytes can raise almost anything
         raise ModelLoadError(f"{path}: not a readable model file ({type(e).__name__}: {e}). "
                              "It may be truncated or corrupt; retrain or restore it.") from None
+    if isinstance(bundle, FramingModel):
+        raise ModelLoadError(f"{path}: a FramingModel pickled whole (joblib.dump), not a "
+                             "framing model file. Write it with model.save(path), which "
+                             "checks, compacts and fingerprints it.")
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise ModelLoadError(f"{path}: a joblib file, but not a framing model file "
                              f"(found {type(bundle).__name__}). Give a file written by "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,10 @@ def _records(data: Any, targets: Any, text_column: str, groups: Any
             raise FramingDataError("with a DataFrame, name the label columns in tasks= "
                                    "instead of passing targets.")
         return data.to_dict("records"), None, None
+    if hasattr(data, "tolist") and getattr(data, "ndim", 1) == 1:  # a Series, a 1-d array
+        data = data.tolist()
+    elif isinstance(data, Iterator):  # a generator: read once, in order
+        data = list(data)
     if isinstance(data, str | bytes) or not isinstance(data, Sequence):
         raise FramingDataError(f"data must be a list of texts, a list of records (dicts) or "
                                f"a pandas DataFrame, got {type(data).__name__}.")
@@ -222,6 +226,9 @@ def _records(data: Any, targets: Any, text_column: str, groups: Any
         raise FramingDataError("give the labels: framing.fit(texts, labels), or "
                                "framing.fit(texts, {task: labels, ...}).")
     columns = dict(targets) if isinstance(targets, Mapping) else {"label": targets}
+    # a Series of labels by position, whatever its index
+    columns = {k: v.tolist() if hasattr(v, "tolist") and getattr(v, "ndim", 1) == 1 else v
+               for k, v in columns.items()}
     for name, values in columns.items():
         if len(values) != len(data):
             raise FramingDataError(f"{len(data)} texts but {len(values)} labels for task "
@@ -249,10 +256,12 @@ def fit(data: Any, targets: Any = None, *, tasks: Sequence[Any] | None = None,
     Parameters
     ----------
     data : list of str, list of dict, or pandas.DataFrame
-        The texts, or records with a text column and label columns.
+        The texts (a list, tuple, pandas Series, 1-d array or generator), or records
+        with a text column and label columns.
     targets : list or dict of str to list, optional
-        With a list of texts: their labels (one task called ``label``; a list per text
-        makes it multi-label), or ``{task: labels}`` for several tasks.
+        With texts: their labels in the same order (one task called ``label``; a list
+        per text makes it multi-label), or ``{task: labels}`` for several tasks; a
+        pandas Series is read by position.
     tasks : list of dict or TaskSpec, optional
         ``{"name", "column", "kind", "labels"}`` per task; needed with records or a
         DataFrame, inferred from ``targets`` otherwise (labels sorted, with a warning).

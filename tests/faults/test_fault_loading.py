@@ -75,6 +75,12 @@ def test_missing_or_odd_digest_files(tiny, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         framing.load(path, verify=False)
+    for garbled in ("", "not a digest\n"):  # said so, not "the model was changed"
+        sha_path(path).write_text(garbled)
+        with pytest.raises(framing.ModelLoadError, match=r"m\.joblib\.sha256: holds no "
+                           r"SHA-256 digest \(empty or damaged\)"):
+            framing.load(path)
+    sha_path(path).unlink()
     sha_path(path).mkdir()
     with pytest.raises(framing.ModelLoadError, match=r"m\.joblib\.sha256: is a folder"):
         framing.load(path)
