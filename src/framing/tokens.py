@@ -24,9 +24,10 @@ import numpy as np
 
 #: A word byte stays, anything else becomes a space.
 _WORD_BYTES = bytes(c if c < 128 and (chr(c).isalnum() or c == 95) else 32 for c in range(256))
-#: A word character outside ASCII, or a lone surrogate (no UTF-8 for it): its text
-#: takes the per-text path.
-_FOREIGN_WORD = re.compile(r"[^\W\x00-\x7f]|[\ud800-\udfff]")
+#: A word character outside ASCII: its text takes the per-text path.
+_FOREIGN_WORD = re.compile(r"[^\W\x00-\x7f]")
+#: A lone surrogate (legal in JSON, no UTF-8 for it): its text too.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 JOIN = "\x00"
 _NONE = np.zeros(0, dtype=np.int64)
 #: Fewer texts than this take the per-text path.
@@ -36,6 +37,11 @@ SMALL = 12
 def plain(text: str) -> bool:
     """Whether a text's words are found by the byte split (ASCII word characters only,
     no NUL, no lone surrogate)."""
+    return _ascii_words(text) and (text.isascii() or _SURROGATE.search(text) is None)
+
+
+def _ascii_words(text: str) -> bool:
+    """:func:`plain` but for surrogates, which a batch finds when it encodes its text."""
     if text.isascii():
         return JOIN not in text
     return JOIN not in text and _FOREIGN_WORD.search(text) is None
@@ -65,23 +71,26 @@ class Batch:
     def __init__(self, texts: Sequence[str]):
         self.texts = list(texts)
         # a few texts cost less one at a time than the arrays' fixed cost
-        flags = (list(map(plain, self.texts)) if len(self.texts) >= SMALL
+        flags = (list(map(_ascii_words, self.texts)) if len(self.texts) >= SMALL
                  else [False] * len(self.texts))
-        self.index = np.flatnonzero(np.fromiter(flags, dtype=bool, count=len(flags)))
-        self.rest = [i for i, ok in enumerate(flags) if not ok]
-        self.docs = ([self.texts[i] for i in self.index.tolist()] if self.rest
-                     else self.texts)
+        self._place(flags)
         self._lists = self._cased = self._ids = None
         #: Word-list matches already found, per :class:`framing.terms.TermIndex`.
         self.found: dict = {}
+        text = JOIN.join(self.docs)
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (rare): its text goes one at a time
+            self._place([ok and plain(t) for ok, t in zip(flags, self.texts, strict=True)])
+            text = JOIN.join(self.docs)
+            raw = text.encode("utf-8")
         if not self.docs:  # all one at a time
             self.text, self._raw, self.words, self._cont = "", b"", [], None
             self.bytes = np.zeros(0, dtype=np.uint8)
             self.bstart = self.bend = self.doc = self.start = self.end = _NONE
             self.starts = self.ends = _NONE
             return
-        self.text = JOIN.join(self.docs)
-        raw = self.text.encode("utf-8")
+        self.text = text
         self._raw = raw
         masked = raw.lower().translate(_WORD_BYTES)
         self.words = masked.split()
@@ -98,6 +107,13 @@ class Batch:
         self.start, self.end, cseps = self.chars(bstart), self.chars(bend), self.chars(seps)
         self.starts = np.concatenate(([0], cseps + 1))
         self.ends = np.concatenate((cseps, [len(self.text)]))
+
+    def _place(self, flags: list[bool]) -> None:
+        """The plain texts (``flags``) as the batch's documents, the others as the rest."""
+        self.index = np.flatnonzero(np.fromiter(flags, dtype=bool, count=len(flags)))
+        self.rest = [i for i, ok in enumerate(flags) if not ok]
+        self.docs = ([self.texts[i] for i in self.index.tolist()] if self.rest
+                     else self.texts)
 
     def __len__(self) -> int:
         return len(self.texts)
