@@ -262,10 +262,11 @@ def test_flipped_seed_labels_rank_near_the_top():
                             overrides=["eval.n_boot=0"])
     ranks = {(r["id"], r["task"]): r["rank"] for r in report.issues}
     found = sorted(ranks.get((rid, task), 999) for rid, task in flips.items())
-    # 110 decisions of which 5 flipped: 19 issues; 3 of the flips among the first 6, a
+    # 110 decisions of which 5 flipped: 19 issues; 3 of the flips among the first 6 (the
+    # default model chooses per label from the data: ranks 1, 5, 6), a
     # fourth at 18 (a flipped tone); the fifth, 004's headline without diplomacy, is
     # not found: three units of 004 lack diplomacy in the gold labels too
-    assert found == [1, 4, 6, 18, 999], found
+    assert found == [1, 5, 6, 18, 999], found
     assert len(report.issues) == 19
 
 

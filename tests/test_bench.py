@@ -14,7 +14,7 @@ def test_bench_prints_every_table(trained, tmp_path):
                              "1000,3000", "--model", trained[0], "--multilabel", "600x8",
                              "--multilabel-experiments", "text_classifier",
                              "--dask", "4000x2", "--dask-workers", "2", "--no-fasttext",
-                             "--output", report)
+                             "--no-devset-curve", "--output", report)
     assert code == 0, err[-2000:]
     assert "| framing (default model, both tasks) |" in out and "vs scikit-learn" in out
     assert "`import framing` + `framing.load`" in out
@@ -25,6 +25,8 @@ def test_bench_prints_every_table(trained, tmp_path):
     assert "one-vs-rest LinearSVC (balanced)" in out and "5-fold `cross_val_predict`" in out
     assert "| framing, `experiment=text_classifier`, given split |" in out
     assert "framing's 5-fold run took" in out and "`framing.load` of the default" in out
+    assert "| seeds (55 paragraphs, leave-one-article-out) |" in out
+    assert "| generated, 600 documents x 8 labels (given split) |" in out
     text = report.read_text()
     assert text.startswith("Run ") and "## Scale (streaming path, generated corpora)" in text
     assert "## Many labels (generated corpus)" in text

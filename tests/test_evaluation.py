@@ -163,7 +163,7 @@ def test_tuned_threshold_reaches_a_rare_label_scored_low():
 
 def test_crossfit_thresholds_never_see_the_fold_they_decide():
     from framing.evaluation import cross_validate
-    from framing.models import tune_thresholds
+    from framing.models import safe_thresholds
 
     c = corpus(36)
     fitter = Fitter(features=FeaturesConfig(), codebook={}, thresholds="tune")
@@ -171,13 +171,14 @@ def test_crossfit_thresholds_never_see_the_fold_they_decide():
     assert ev.crossfit and ev.strategy == "logo"
     _, splits = make_splits(c)
     y, s = c.targets["theme"], ev.predictions.scores["theme"]
+    labels = c.tasks[0].labels
     for _, te in splits:
         others = np.ones(len(c), dtype=bool)
         others[te] = False
-        thr = tune_thresholds(y[others], s[others])
+        thr, _ = safe_thresholds(y[others], s[others], labels, c.groups[others])
         assert (ev.predictions.preds["theme"][te] == (s[te] >= thr)).all()
-    # the final model's thresholds: tuned on every out-of-fold score
-    assert ev.thresholds["theme"] == pytest.approx(tune_thresholds(y, s))
+    # the final model's thresholds: tuned on every out-of-fold score (where safe)
+    assert ev.thresholds["theme"] == pytest.approx(safe_thresholds(y, s, labels, c.groups)[0])
 
 
 def test_given_split_fits_once_and_keeps_that_model():

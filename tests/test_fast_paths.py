@@ -144,7 +144,8 @@ def test_a_vocabulary_with_a_nul_is_written_and_read_back(tmp_path):
     texts = ["goal team a\x00b", "vote law", "match goal", "party vote"] * 5
     labels = ["sport", "politics"] * 10
     model, _ = framing.fit(texts, labels, overrides=["eval.n_boot=0", "features=ngrams",
-                                                     "features.char.enabled=true"])
+                                                     "features.char.enabled=true",
+                                                     "model=logreg"])
     assert any("\x00" in t for t in model.runtime.parts[1][0].terms)
     loaded = framing.load(model.save(tmp_path / "m.joblib"))
     probe = ["goal a\x00b", "vote", "x\x00"]

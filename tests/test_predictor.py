@@ -190,7 +190,7 @@ def test_bundle_files_and_card(trained):
     card = framing.load(path).card
     assert set(card["versions"]) >= {"framing", "scikit-learn", "numpy", "scipy", "python"}
     assert len(card["data"]["digest"]) == 64
-    assert card["config"]["model"]["family"] == "prior"
+    assert card["config"]["model"]["family"] == "auto"
     assert "mlflow_run_id" in card
 
 

@@ -36,7 +36,7 @@ def test_run_has_params_metrics_and_tags(tracked_run):
     tmp, cfg, client, run = tracked_run
     p, m, t = run.data.params, run.data.metrics, run.data.tags
     assert p["features.word.ngram_range"] == "[1, 2]"
-    assert p["model.family"] == "prior" and p["data.group_column"] == "article"
+    assert p["model.family"] == "auto" and p["data.group_column"] == "article"
     assert len(p["codebook.digest"]) == 16
     for key in ("theme/macro_f1", "theme/macro_f1/ci_low", "theme/macro_f1/ci_high",
                 "theme/security/f1", "theme/gaza/precision", "tone/macro_f1", "tone/accuracy",

@@ -617,6 +617,71 @@ def multilabel_table(n_docs: int, n_labels: int, workdir: Path,
         f"all its processes; scikit-learn: in the benchmark's process, fits only)."]
 
 
+def _train_seconds(overrides: list[str]) -> float:
+    """Wall seconds of a whole ``framing-train`` process (tracking off, no model written)."""
+    exe = Path(sys.executable).with_name("framing-train")
+    r, wall, *_ = run_measured([str(exe), "tracking=off", "output.write_model=false",
+                                *overrides])
+    if r.returncode:
+        raise RuntimeError(f"framing-train {' '.join(overrides)} failed: {r.stderr[-2000:]}")
+    return wall
+
+
+def choice_cost_table(workdir: Path, multilabel: str = "10000x90") -> list[str]:
+    """Markdown rows: what the model choice (``model=auto``, the default) costs against one
+    fixed configuration (``model=prior``) — whole processes on the seeds (median of 3)
+    and on the generated many-label corpus (given split)."""
+    out = ["| corpus | model=auto s | model=prior s | ratio | auto macro-F1 | prior macro-F1 |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    auto = statistics.median(_train_seconds(["model=auto"]) for _ in range(3))
+    prior = statistics.median(_train_seconds(["model=prior"]) for _ in range(3))
+    out.append(f"| seeds (55 paragraphs, leave-one-article-out) | {auto:.1f} | {prior:.1f} | "
+               f"{auto / prior:.2f}x | | |")
+    if multilabel:
+        n_docs, n_labels = map(int, multilabel.lower().split("x"))
+        path = generate_multilabel(workdir / "choice_multilabel.jsonl", n_docs, n_labels)
+        a = framing_multilabel(path, n_labels, ["model=auto"])
+        b = framing_multilabel(path, n_labels, ["model=prior"])
+        out.append(f"| generated, {n_docs:,} documents x {n_labels} labels (given split) | "
+                   f"{a['s']:.1f} | {b['s']:.1f} | {a['s'] / b['s']:.2f}x | "
+                   f"{a['macro']:.4f} | {b['macro']:.4f} |")
+    return out
+
+
+def devset_curve_table(draws: int = 5, sizes: Sequence[int] = (0, 5, 10, 15, 20)
+                       ) -> list[str]:
+    """Markdown rows: the learning curve on the dev set — the seeds plus k dev articles
+    (k drawn at random from four fifths of the 25 articles, ``draws`` times), scored on
+    the held-out fifth, five folds — for the default, ``rules_only`` and ``model=logreg``:
+    theme / tone macro-F1 with 95% intervals over folds and draws."""
+    from framing.config import compose, settings
+    from framing.curve import learning_curve
+    from framing.data import load_corpus
+    from framing.fitting import Fitter
+
+    seeds = load_corpus(settings(compose([])).data)
+    dev = load_corpus(settings(compose(["test=devset"])).test, training=False)
+    configs = [("default (model=auto)", []), ("experiment=rules_only",
+                                               ["experiment=rules_only"]),
+               ("model=logreg", ["model=logreg"])]
+    head = "| config | " + " | ".join(f"k = {k}" for k in sizes) + " |"
+    out = [head, "|" + " --- |" * (len(sizes) + 1)]
+    for name, overrides in configs:
+        t0 = time.perf_counter()
+        curve = learning_curve(dev, Fitter.from_config(settings(compose(overrides))),
+                               list(sizes), draws, 5, 0, base=seeds)
+        cells = []
+        for k in range(len(curve.sizes)):
+            parts = []
+            for task in ("theme", "tone"):
+                m, lo, hi = curve.point(task, k)
+                parts.append(f"{m:.3f} [{lo:.3f}, {hi:.3f}]")
+            cells.append(" / ".join(parts))
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+        print(out[-1] + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+    return out
+
+
 def machine() -> str:
     """One line describing this machine."""
     import sklearn
@@ -647,6 +712,10 @@ def main(argv=None) -> int:
                    help="PARAGRAPHSxSHARDS labelled with --engine dask ('' skips it)")
     p.add_argument("--dask-workers", default="1,2")
     p.add_argument("--no-fasttext", action="store_true")
+    p.add_argument("--no-choice", dest="choice", action="store_false",
+                   help="skip the model choice's cost table")
+    p.add_argument("--no-devset-curve", dest="devset_curve", action="store_false",
+                   help="skip the learning curve on the dev set (needs ../shared)")
     p.add_argument("--output", help="also write the report (Markdown) to this file")
     args = p.parse_args(argv)
     import logging
@@ -680,6 +749,21 @@ def main(argv=None) -> int:
                 e for e in args.multilabel_experiments.split(",") if e])
         print("\n".join(rows), flush=True)
         report += ["## Many labels (generated corpus)", "", *rows, ""]
+    if args.choice:
+        print("\n## Model choice: cost against one fixed configuration\n", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = choice_cost_table(Path(tmp), args.multilabel)
+        print("\n".join(rows), flush=True)
+        report += ["## Model choice: cost", "", *rows, ""]
+    if args.devset_curve:
+        print("\n## Learning curve on the dev set (theme / tone macro-F1)\n", flush=True)
+        from framing.errors import FramingDataError
+
+        try:
+            rows = devset_curve_table()
+            report += ["## Learning curve on the dev set", "", *rows, ""]
+        except FramingDataError as e:
+            print(f"skipped: {e}", flush=True)
     if args.dask and importlib.util.find_spec("distributed") is None:
         print("\nScale out (Dask) skipped: the scale extra is not installed "
               "(pip install -c constraints.txt -e '.[scale]').", flush=True)

@@ -665,17 +665,74 @@ def cmd_simulate(args) -> int:
         plot(curve, args.plot)
         print(f"figure -> {args.plot}", file=sys.stderr)
     if args.mlflow:
-        import tempfile
-
-        from framing.config import project_root
         from framing.tracking import log_simulation
 
-        uri = args.mlflow if args.mlflow != "project" else \
-            f"sqlite:///{project_root() / 'mlflow.db'}"
-        with tempfile.TemporaryDirectory() as tmp:
-            png = Path(args.plot) if args.plot else plot(curve, Path(tmp) / "learning_curve.png")
-            run_id = log_simulation(uri, curve, png, " ".join(args.overrides))
-        print(f"logged to {uri}, run {run_id}", file=sys.stderr)
+        _log_curve_run(args, curve, plot, log_simulation, args.overrides)
+    return 0
+
+
+def _log_curve_run(args, curve, plot, log, overrides) -> None:
+    """Log a curve (simulation or learning curve) and its figure to ``--mlflow``'s store
+    (the project's by default)."""
+    import tempfile
+
+    from framing.config import project_root
+
+    uri = args.mlflow if args.mlflow != "project" else \
+        f"sqlite:///{project_root() / 'mlflow.db'}"
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(args.plot) if args.plot else plot(curve, Path(tmp) / "learning_curve.png")
+        run_id = log(uri, curve, png, " ".join(overrides))
+    print(f"logged to {uri}, run {run_id}", file=sys.stderr)
+
+
+def _data_overrides(items: list[str]) -> list[str]:
+    """A first word without ``=`` is the corpus file: ``data.path`` (with ``data=jsonl``,
+    ``csv`` or ``parquet`` by its ending when tasks are given and no data group is)."""
+    if not items or "=" in items[0]:
+        return list(items)
+    path, rest = items[0], list(items[1:])
+    if not Path(path).exists():
+        raise FramingDataError(f"{path}: no such file. Give the labelled corpus (JSON lines, "
+                               "CSV or Parquet) or overrides such as data=jsonl data.path=FILE.")
+    group = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}.get(
+        Path(path).suffix.lower())
+    head = []
+    if group and not any(o.startswith("data=") for o in rest) and any(
+            o.startswith("data.tasks=") for o in rest):
+        head.append(f"data={group}")
+    return [*head, f"data.path={Path(path).resolve()}", *rest]
+
+
+def cmd_learning_curve(args) -> int:
+    from framing.config import compose, settings
+    from framing.curve import learning_curve, plot
+    from framing.data import load_corpus
+    from framing.fitting import Fitter
+
+    for out in (args.plot, args.output):
+        _check_output(out, [])
+    overrides = _data_overrides(args.overrides)
+    cfg = settings(compose(["tracking=off", "eval.n_boot=0", *overrides]))
+    corpus = load_corpus(cfg.data)
+    if corpus.split is not None:
+        corpus = corpus.subset([i for i, v in enumerate(corpus.split) if v == "train"])
+    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else cfg.eval.curve_sizes
+    curve = learning_curve(corpus, Fitter.from_config(cfg), sizes, args.draws or
+                           cfg.eval.curve_draws, cfg.eval.n_splits, cfg.seed, more=args.more)
+    print(f"{corpus.name}: {len(corpus)} records, {curve.n_groups} {curve.unit}; macro-F1 on "
+          f"held-out {curve.unit} (mean over folds and {curve.draws} draws, 95% intervals)")
+    print("\n".join(curve.table()))
+    print("\n".join(curve.gain_lines()))
+    if args.output:
+        _write_text(args.output, json.dumps(curve.to_dict(), indent=2) + "\n")
+    if args.plot:
+        plot(curve, args.plot)
+        print(f"figure -> {args.plot}", file=sys.stderr)
+    if args.mlflow:
+        from framing.tracking import log_curve
+
+        _log_curve_run(args, curve, plot, log_curve, overrides)
     return 0
 
 
@@ -997,6 +1054,23 @@ def _annotation_parsers(sub) -> None:
                    help="also log a run with the table and the figure (default store: the "
                    "project's mlflow.db)")
     s.set_defaults(func=cmd_simulate)
+    s = sub.add_parser("learning-curve", help="macro-F1 against annotated articles, and what "
+                       "annotating more is expected to gain")
+    s.add_argument("overrides", nargs="*", metavar="[DATA] KEY=VALUE",
+                   help="the labelled corpus file, then framing-train overrides (data.tasks, "
+                   "model, features; default: the seeds and the default model)")
+    s.add_argument("--draws", type=_positive, help="random draws of articles a size "
+                   "(default eval.curve_draws, 5)")
+    s.add_argument("--sizes", metavar="N,N,...", help="articles per training set (default: "
+                   "about five from 1 to a fold's training part)")
+    s.add_argument("--more", type=_positive, metavar="N", help="state the expected gain of N "
+                   "more articles (default: as many as the corpus has, at least 5)")
+    s.add_argument("--plot", metavar="PNG", help="draw the curve")
+    s.add_argument("-o", "--output", metavar="JSON", help="write the curve as JSON")
+    s.add_argument("--mlflow", nargs="?", const="project", metavar="URI",
+                   help="also log a run with the table and the figure (default store: the "
+                   "project's mlflow.db)")
+    s.set_defaults(func=cmd_learning_curve)
 
 
 def main(argv: list[str] | None = None) -> int:

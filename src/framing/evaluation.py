@@ -24,7 +24,7 @@ from framing.data import Corpus
 from framing.fitting import Fitter, codebook_for
 from framing.metrics import PER_LABEL, bootstrap, compute, key
 from framing.model import FramingModel
-from framing.models import tune_thresholds
+from framing.models import safe_thresholds
 from framing.splits import make_splits
 from framing.tasks import TaskSpec
 
@@ -94,6 +94,8 @@ class Evaluation:
     thresholds: dict[str, np.ndarray] = field(default_factory=dict)
     model: FramingModel | None = None
     crossfit: bool = False
+    #: With ``model=auto``: what each outer fold's model chose (its own inner choice).
+    fold_choices: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def n_records(self) -> int:
@@ -202,7 +204,7 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
                            notes=notes, ovr_n_jobs=ovr_n_jobs if keep else None)
         sc = model.scores([corpus.texts[i] for i in te])
         return (sc, {t.name: model.decide(t.name, sc[t.name]) for t in tasks}, notes,
-                model if keep else None)
+                model if keep else None, getattr(model, "choice", None))
 
     jobs = _parallel_jobs(n_jobs, len(corpus), len(splits))
     if jobs != 1 and len(splits) > 1:
@@ -215,7 +217,7 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
         results = [run_fold(tr, te) for tr, te in splits]
     seconds = time.perf_counter() - t0
     notes: list[str] = []
-    for (tr, te), (sc, pr, fold_notes, _) in zip(splits, results, strict=True):
+    for (tr, te), (sc, pr, fold_notes, *_) in zip(splits, results, strict=True):
         notes.extend(fold_notes)
         pred.evaluated[te] = True
         texts = [corpus.texts[i] for i in te]
@@ -230,19 +232,26 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
                 if t.name not in base_preds[b]:
                     base_preds[b][t.name] = np.empty_like(pred.preds[t.name])
                 base_preds[b][t.name][te] = bp
+    groups = corpus.groups
     if crossfit and len(splits) > 1:
         for t in (t for t in tasks if t.kind == "multilabel"):
             y, s = corpus.targets[t.name], pred.scores[t.name]
             for _, te in splits:
                 others = pred.evaluated.copy()
                 others[te] = False
-                thr = tune_thresholds(y[others], s[others])
+                thr, _ = safe_thresholds(y[others], s[others], t.labels,
+                                         groups[others] if groups is not None else None, seed)
                 pred.preds[t.name][te] = (s[te] >= thr).astype(np.int8)
     metrics, report = score(corpus, pred, base_preds, n_boot, seed)
     metrics["n_folds"] = len(splits)
     ev = pred.evaluated
-    thresholds = {t.name: tune_thresholds(corpus.targets[t.name][ev], pred.scores[t.name][ev])
-                  for t in tasks if t.kind == "multilabel"}
+    thresholds = {}
+    for t in (t for t in tasks if t.kind == "multilabel"):
+        thresholds[t.name], msgs = safe_thresholds(
+            corpus.targets[t.name][ev], pred.scores[t.name][ev], t.labels,
+            groups[ev] if groups is not None else None, seed)
+        if crossfit or strategy != "split":  # these are the final model's thresholds
+            notes.extend(f"task {t.name!r}: {m}" for m in msgs)
     uniq_notes = list(dict.fromkeys(notes))
     for msg in uniq_notes:
         log.warning(msg)
@@ -250,6 +259,7 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
                             uniq_notes, seconds, thresholds)
     evaluation.model = results[0][3] if keep else None
     evaluation.crossfit = crossfit
+    evaluation.fold_choices = [r[4] for r in results if r[4]]
     return evaluation
 
 

@@ -20,9 +20,9 @@ from sklearn.model_selection import GroupKFold, KFold
 from framing.errors import FramingConfigError
 from framing.features import build_features, feature_names
 from framing.model import FramingModel
-from framing.models import build_classifier, tune_thresholds
+from framing.models import build_classifier, safe_thresholds
 from framing.schema import FeaturesConfig, ModelConfig, Thresholds, TrainConfig
-from framing.tasks import TaskSpec
+from framing.tasks import TaskSpec, constant_task
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,11 @@ class Fitter:
 
             return replace(self, ovr_n_jobs=ovr_n_jobs).fit(texts, targets, tasks, groups,
                                                             thresholds, notes)
+        if self.model.family == "auto":
+            from framing.choice import AutoFit
+
+            return AutoFit(self, self.model.select).fit(texts, targets, tasks, groups,
+                                                        thresholds, notes)
         features = self.build_features(tasks, notes)
         X = features.fit_transform(list(texts))
         if sp.issparse(X):
@@ -166,23 +171,23 @@ class Fitter:
         ) else None
         for t in tasks:
             y = targets[t.name]
-            if t.kind == "multiclass" and len(np.unique(y)) < 2:
-                constant[t.name] = str(y[0])
-                notes.append(f"task {t.name!r}: only class {y[0]!r} in a training fold; "
-                             "that fold predicts it for every record.")
+            if constant_task(t, y, constant, notes):
                 continue
             estimators[t.name] = self._fit_task(t, X, y, notes, names)
             if t.kind == "multilabel":
                 if thresholds is not None and t.name in thresholds:
                     thr[t.name] = np.asarray(thresholds[t.name], dtype=float)
                 elif self.thresholds == "tune":
-                    thr[t.name] = self._inner_thresholds(t, X, y, groups, names)
+                    thr[t.name] = self._inner_thresholds(t, X, y, groups, names, notes)
                 else:
                     thr[t.name] = np.full(len(t.labels), 0.5)
         return FramingModel(list(tasks), features, estimators, thr, constant)
 
-    def _inner_thresholds(self, task: TaskSpec, X, y, groups, names=None) -> np.ndarray:
-        """Thresholds from inner out-of-fold scores (features fitted on the outer part)."""
+    def _inner_thresholds(self, task: TaskSpec, X, y, groups, names=None,
+                          notes: list[str] | None = None) -> np.ndarray:
+        """Thresholds from inner out-of-fold scores (features fitted on the outer part),
+        kept only where they beat 0.5 on inner data they were not tuned on and do not
+        turn a label on far beyond its prevalence (:func:`safe_thresholds`)."""
         n = X.shape[0]
         k = self.inner_splits
         if groups is not None and len(np.unique(groups)) >= 2:
@@ -195,7 +200,10 @@ class Fitter:
         for tr, te in splits:
             est = self._fit_task(task, X[tr], y[tr], [], names)
             scores[te] = est.predict_proba(X[te])
-        return tune_thresholds(y, scores)
+        thr, msgs = safe_thresholds(y, scores, task.labels, groups, self.seed)
+        if notes is not None:
+            notes.extend(f"task {task.name!r}: {m}" for m in msgs)
+        return thr
 
 
 def prior_columns(task: TaskSpec, names, family: str, notes: list[str]):

@@ -233,7 +233,7 @@ def plot(curve: Curve, path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from framing.storage import atomic_write
+    from framing.plots import save_png
 
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for s, rows in curve.scores.items():
@@ -252,10 +252,4 @@ def plot(curve: Curve, path: str | Path) -> Path:
     ax.legend(fontsize=8)
     fig.tight_layout()
 
-    def write(tmp: Path) -> None:
-        fig.savefig(tmp, dpi=100, format="png")
-
-    try:
-        return atomic_write(path, write, step="plot")
-    finally:
-        plt.close(fig)
+    return save_png(fig, path)

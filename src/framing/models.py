@@ -9,7 +9,7 @@ imported here: a saved predictor unpickles these classes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -424,6 +424,16 @@ def _prior_objective(theta, P, Z, y, c, a0, b0, lam, alpha):
     return loss + pen, grad
 
 
+def _prior_hessp(theta, v, P, Z, y, c, a0, b0, lam, alpha):
+    """The Hessian of :func:`_prior_objective` at ``theta`` times ``v``."""
+    k = P.shape[1]
+    m = P @ theta[:k] + theta[k] + Z @ theta[k + 1:]
+    p = expit(m)
+    r = c * p * (1 - p) * (P @ v[:k] + v[k] + Z @ v[k + 1:])
+    return np.concatenate([P.T @ r + lam * v[:k], [r.sum() + lam * v[k]],
+                           Z.T @ r + alpha * v[k + 1:]])
+
+
 class PriorLinear(ClassifierMixin, BaseEstimator):
     """Logistic regression that starts from a rule and lets the data correct it.
 
@@ -457,7 +467,7 @@ class PriorLinear(ClassifierMixin, BaseEstimator):
         The weighting of a class that has no prior column: plain L2 logistic regression,
         which leaves a rare label unpredicted unless its examples weigh more.
     max_iter : int, default=1000
-        L-BFGS iterations.
+        Newton (trust-region) iterations.
     """
 
     def __init__(self, prior_columns: dict | None = None, prior_weight: float = 4.0,
@@ -496,7 +506,10 @@ class PriorLinear(ClassifierMixin, BaseEstimator):
         if weights is None and self.class_weight == "balanced" and 0 < y01.sum() < len(y01):
             c = compute_sample_weight("balanced", y01)
         theta0 = np.concatenate([a0, [b0], np.zeros(len(rest))])
-        res = minimize(_prior_objective, theta0, jac=True, method="L-BFGS-B",
+        # Newton steps in a trust region, the Hessian applied through two products with
+        # the data: a handful of iterations where L-BFGS takes dozens over every column.
+        res = minimize(_prior_objective, theta0, jac=True, hessp=_prior_hessp,
+                       method="trust-ncg",
                        args=(P, Z, y01.astype(float), c, a0, b0, lam, 1.0 / self.C),
                        options={"maxiter": self.max_iter})
         coef = np.zeros(n_features)
@@ -664,6 +677,117 @@ def tune_thresholds(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5
         best = np.flatnonzero(f1 >= f1.max() - 1e-12)
         out[j] = cands[best[np.argmin(np.abs(cands[best] - default))]]
     return out
+
+
+def safe_thresholds(y_true: np.ndarray, scores: np.ndarray, labels=None, groups=None,
+                    seed: int = 0, default: float = 0.5, max_ratio: float = 3.0,
+                    n_splits: int = 3) -> tuple[np.ndarray, list[str]]:
+    """Per-label thresholds tuned on (out-of-fold) scores, kept only where they are safe.
+
+    A label's tuned threshold (:func:`tune_thresholds`) is kept when
+
+    * it beats ``default`` on data it was not tuned on: the rows are cut into
+      ``n_splits`` parts (whole groups where ``groups`` is given), each part is decided
+      by the threshold tuned on the others, and the pooled F1 of those decisions must be
+      above the pooled F1 at ``default`` on the same rows; and
+    * it does not turn the label on for far more rows than carry it: at most
+      ``max_ratio`` times the label's prevalence (and at least one row more).
+
+    Otherwise the label keeps ``default``; a refusal on the second ground is returned as
+    a message naming the label. So a tuned model never scores below the same scores at
+    fixed thresholds on the held-out parts, and a rare label whose positives all score
+    low cannot be switched on everywhere.
+
+    Returns
+    -------
+    (thresholds, messages)
+    """
+    y_true = np.asarray(y_true).astype(bool)
+    scores = np.asarray(scores, dtype=float)
+    n, k = y_true.shape
+    labels = list(labels) if labels is not None else [str(j) for j in range(k)]
+    tuned = tune_thresholds(y_true, scores, default)
+    out = np.full(k, default, dtype=float)
+    msgs: list[str] = []
+    if n < 4:
+        return out, msgs
+    from sklearn.model_selection import GroupKFold, KFold
+
+    if groups is not None and len(np.unique(groups)) >= 2:
+        parts = list(GroupKFold(n_splits=min(n_splits, len(np.unique(groups)))).split(
+            np.arange(n), groups=groups))
+    else:
+        parts = list(KFold(n_splits=min(n_splits, n), shuffle=True,
+                           random_state=seed).split(np.arange(n)))
+    held = np.zeros((n, k), dtype=bool)
+    for tr, te in parts:
+        thr = tune_thresholds(y_true[tr], scores[tr], default)
+        held[te] = scores[te] >= thr
+    fixed = scores >= default
+
+    def f1(pred):
+        tp = (pred & y_true).sum(0)
+        return 2 * tp / np.maximum(pred.sum(0) + y_true.sum(0), 1)
+
+    wins = f1(held) > f1(fixed) + 1e-12
+    prevalence = y_true.sum(0)
+    on = (scores >= tuned[None, :]).sum(0)
+    for j in range(k):
+        if tuned[j] == default or not wins[j]:
+            continue
+        if on[j] > max(max_ratio * prevalence[j], prevalence[j] + 1):
+            msgs.append(f"label {labels[j]!r}: the tuned threshold {tuned[j]:.3g} would turn "
+                        f"it on for {int(on[j])} of {n} records, against {int(prevalence[j])} "
+                        f"that carry it; kept at {default}.")
+            continue
+        out[j] = tuned[j]
+    return out, msgs
+
+
+def constant_binary(n_features: int, positive: bool) -> PriorLinear:
+    """A fitted two-class model (classes 0, 1) with one constant score far on one side:
+    the model of a label that every (or no) training record carries."""
+    est = PriorLinear()
+    est.coef_ = np.zeros((1, n_features))
+    est.intercept_ = np.array([8.0 if positive else -8.0])
+    est.classes_, est.n_iter_, est.n_features_in_ = np.array([0, 1]), 0, n_features
+    return est
+
+
+class LabelModels(ClassifierMixin, BaseEstimator):
+    """A multi-label task as one fitted binary model per label, each possibly of another
+    family (what ``model=auto`` chose for it); all read the same features.
+
+    ``predict_proba`` gives (n, n_labels); ``estimators_[j]`` is label ``j``'s model.
+    """
+
+    @classmethod
+    def from_fitted(cls, estimators: Sequence[Any], n_features: int) -> LabelModels:
+        """The task's model from its labels' fitted binary models."""
+        self = cls()
+        self.estimators_ = list(estimators)
+        self.classes_ = np.arange(len(self.estimators_))
+        self.n_features_in_ = n_features
+        return self
+
+    def fit(self, X, Y):
+        """Not supported: the labels' models are fitted one by one, each its own way
+        (:class:`framing.choice.AutoFit`), then joined by :meth:`from_fitted`."""
+        raise NotImplementedError("LabelModels joins fitted models; see from_fitted.")
+
+    def predict_proba(self, X):
+        """Per-label probability, (n, n_labels)."""
+        check_is_fitted(self, "estimators_")
+        return np.column_stack([e.predict_proba(X)[:, 1] for e in self.estimators_])
+
+    def predict(self, X):
+        """0/1 matrix at probability 0.5."""
+        return (self.predict_proba(X) >= 0.5).astype(int)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
 
 class PerLabelSGD(ClassifierMixin, BaseEstimator):

@@ -100,3 +100,18 @@ def _save(plt, fig, path: Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def save_png(fig, path: str | Path) -> Path:
+    """Write a matplotlib figure as a PNG, atomically, and close it."""
+    import matplotlib.pyplot as plt
+
+    from framing.storage import atomic_write
+
+    def write(tmp: Path) -> None:
+        fig.savefig(tmp, dpi=100, format="png")
+
+    try:
+        return atomic_write(path, write, step="plot")
+    finally:
+        plt.close(fig)

@@ -42,6 +42,7 @@ class Family(StrEnum):
     cnb = "cnb"
     ensemble = "ensemble"
     prior = "prior"
+    auto = "auto"
 
 
 class Strategy(StrEnum):
@@ -278,6 +279,63 @@ class MemberConfig:
         _check_dual("model.members[].dual", self.dual)
 
 
+class SelectRule(StrEnum):
+    """How ``model=auto`` picks among candidates' inner scores."""
+
+    one_se = "one_se"
+    best = "best"
+
+
+@dataclass
+class SelectConfig:
+    """How ``model=auto`` scores its candidates (``conf/model/auto.yaml``)."""
+
+    splits: int = 3
+    rule: SelectRule = SelectRule.one_se
+    halving_from: int = 3000
+    n_boot: int = 200
+    min_examples: int = 5
+
+    def __post_init__(self):
+        _check_int("model.select.splits", self.splits, 2)
+        _check_int("model.select.halving_from", self.halving_from, 10)
+        _check_int("model.select.n_boot", self.n_boot, 1)
+        _check_int("model.select.min_examples", self.min_examples, 1)
+
+
+#: The feature families a model=auto candidate may name.
+FAMILY_NAMES = ("word", "char", "hashing", "codebook", "style", "voice", "aux")
+
+
+def _check_candidates(cands: list[dict[str, Any]], known: set[str]) -> None:
+    names = []
+    for i, c in enumerate(cands):
+        where = f"model.candidates[{i}]"
+        if not isinstance(c, dict) or not c.get("name"):
+            _fail(where, "each candidate needs a name, e.g. {name: logreg_c10, family: "
+                  "logreg, C: 10}.")
+        names.append(str(c["name"]))
+        bad = sorted(set(c) - known - {"name", "families"})
+        if bad:
+            _fail(f"{where} ({c['name']})", f"unknown keys {bad}; known: {sorted(known)} and "
+                  "name, families.")
+        fam = c.get("family", "prior")
+        if str(fam) not in {f.value for f in Family} - {"auto"}:
+            _fail(f"{where}.family", f"{fam!r}: use one of "
+                  f"{sorted({f.value for f in Family} - {'auto'})}.")
+        fams = c.get("families")
+        if fams is not None and (not isinstance(fams, list | tuple) or not fams
+                                 or set(fams) - set(FAMILY_NAMES)):
+            _fail(f"{where}.families", f"{fams!r}: a non-empty list of {list(FAMILY_NAMES)}, "
+                  "or null for every family of the run.")
+        for k, low, what in (("C", 1e-12, "positive"), ("prior_strength", 0, "non-negative")):
+            if k in c and (not isinstance(c[k], int | float) or c[k] < low):
+                _fail(f"{where}.{k}", f"{c[k]!r} must be a {what} number.")
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        _fail("model.candidates", f"names {dup} are given twice; name each candidate once.")
+
+
 def _check_dual(key: str, value: Any) -> None:
     if value not in ("auto", True, False) or (value in (0, 1) and not isinstance(value, bool)):
         _fail(key, f"{value!r}: use auto, true or false.")
@@ -317,6 +375,10 @@ class ModelConfig:
     prior_strength: float = 1.0
     free_class_weight: str | None = "balanced"
     random_state: int | None = None
+    # model=auto: the candidates (each a name, the feature families it reads and the
+    # keys above that differ) and how they are scored
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    select: SelectConfig = field(default_factory=SelectConfig)
     per_task: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -330,7 +392,11 @@ class ModelConfig:
             _fail("model.prior_strength", f"{self.prior_strength} must be >= 0.")
         if self.family == Family.ensemble and not self.members:
             _fail("model.members", "an ensemble needs at least one member.")
-        known = {f.name for f in fields(self)} - {"per_task", "members"}
+        if self.family == Family.auto and not self.candidates:
+            _fail("model.candidates", "model=auto needs at least one candidate.")
+        _check_candidates(self.candidates,
+                          {f.name for f in fields(self)} - {"per_task", "candidates", "select"})
+        known = {f.name for f in fields(self)} - {"per_task", "members", "candidates", "select"}
         for task, over in (self.per_task or {}).items():
             bad = sorted(set(over or {}) - known)
             if bad:
@@ -338,7 +404,8 @@ class ModelConfig:
 
     def params(self, task: str | None = None) -> dict[str, Any]:
         """The family's keyword parameters, with the task's overrides applied."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "per_task"}
+        out = {f.name: getattr(self, f.name) for f in fields(self)
+               if f.name not in ("per_task", "candidates", "select")}
         out.update((self.per_task or {}).get(task) or {})
         out["family"] = str(Family(out["family"]).value)
         out["members"] = [{k: (str(v.value) if isinstance(v, Enum) else v)
@@ -367,9 +434,16 @@ class EvalConfig:
     ovr_n_jobs: Any = None
     optimize: str | None = None
     label_issues: IssuesMethod = IssuesMethod.confident_learning
+    learning_curve: bool = False
+    curve_draws: int = 5
+    curve_sizes: list[int] | None = None
 
     def __post_init__(self):
         _check_int("eval.n_splits", self.n_splits, 2)
+        _check_int("eval.curve_draws", self.curve_draws, 1)
+        if self.curve_sizes is not None and (not self.curve_sizes or min(self.curve_sizes) < 1):
+            _fail("eval.curve_sizes", f"{self.curve_sizes!r}: give positive numbers of "
+                  "articles, e.g. [1, 2, 4, 8], or null.")
         _check_int("eval.inner_splits", self.inner_splits, 2)
         _check_int("eval.n_boot", self.n_boot, 0)
         _check_int("eval.max_logo_groups", self.max_logo_groups, 2)

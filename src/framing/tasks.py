@@ -92,3 +92,14 @@ def check_labels(task: str, labels: Any) -> list[str]:
                 f"task {task!r}: label {lab!r} cannot name a metric; use letters, digits, "
                 "spaces (not at the ends), '_', '-' or '.' (rename it in the data and config).")
     return out
+
+
+def constant_task(task: TaskSpec, y, constant: dict[str, str], notes: list[str]) -> bool:
+    """Whether a single-label task holds one class only in this training part; then its
+    model is that class (in ``constant``), with a note."""
+    if task.kind != "multiclass" or len({str(v) for v in y}) >= 2:
+        return False
+    constant[task.name] = str(y[0])
+    notes.append(f"task {task.name!r}: only class {y[0]!r} in a training fold; that fold "
+                 "predicts it for every record.")
+    return True

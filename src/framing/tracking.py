@@ -347,6 +347,9 @@ class RunLogger:
         mlflow = self.mlflow
         config = plain(cfg)
         mlflow.log_params(params(config))
+        choice = getattr(report, "choice", None)
+        if choice:
+            mlflow.log_params(choice_params(choice))
         mlflow.log_metrics({k.replace(":", "_"): float(v) for k, v in report.metrics.items()
                             if v is not None and np.isfinite(v)})
         if corpus is not None:
@@ -396,6 +399,19 @@ class RunLogger:
         self.mlflow.log_input(ds, context="training")
 
 
+def choice_params(choice: dict[str, Any]) -> dict[str, str]:
+    """The model choice as run params: ``choice/<task>`` is the chosen candidate (per
+    label, ``label=candidate``, where the labels chose differently)."""
+    out = {}
+    for t in choice.get("tasks") or []:
+        picks = t["chosen"]
+        value = picks[0] if len(set(picks)) == 1 else ", ".join(
+            f"{u}={p}" for u, p in zip(t["units"], picks, strict=True))
+        out[f"choice/{t['task']}"] = value[:5000]
+    out["choice/scheme"] = str(choice.get("scheme"))
+    return out
+
+
 def write_artifacts(out: Path, config: dict[str, Any], model, report, corpus) -> None:
     """Config, codebook, report, out-of-fold predictions, label issues, top features, card,
     plots."""
@@ -428,7 +444,22 @@ def write_artifacts(out: Path, config: dict[str, Any], model, report, corpus) ->
                                                       ensure_ascii=False))
     (out / "model_card.json").write_text(json.dumps(model.card, indent=2, default=str))
     (out / "MODEL_CARD.md").write_text(markdown(model.card))
+    choice = getattr(report, "choice", None)
+    if choice:
+        from framing.card import choice_table
+
+        (out / "model_choice.json").write_text(json.dumps(choice, indent=2))
+        (out / "model_choice.md").write_text("# Model choice\n" + "\n".join(
+            choice_table(choice)) + "\n")
     write_plots(out / "plots", ev)
+    curve = getattr(report, "curve", None)
+    if curve is not None:
+        from framing.curve import plot as plot_curve
+
+        (out / "learning_curve.json").write_text(json.dumps(curve.to_dict(), indent=2))
+        (out / "learning_curve.md").write_text("# Learning curve\n\n" + "\n".join(
+            curve.table()) + "\n\n" + "\n".join(f"- {g}" for g in curve.gain_lines()) + "\n")
+        plot_curve(curve, out / "plots" / "learning_curve.png")
     if report.test is not None:
         write_plots(out / "plots" / "test", report.test)
 
@@ -441,9 +472,8 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         w.writerows(rows)
 
 
-def log_evaluation(uri: str, model_path: Path, corpus, evaluation) -> str:
-    """Log ``framing evaluate``'s figures as a run of the experiment ``framing-evaluate``;
-    return the run id."""
+def _connect(uri: str):
+    """MLflow, pointed at ``uri`` (a SQLite store's folder made; a server checked)."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
@@ -451,6 +481,13 @@ def log_evaluation(uri: str, model_path: Path, corpus, evaluation) -> str:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     check_server(uri)
     mlflow.set_tracking_uri(uri)
+    return mlflow
+
+
+def log_evaluation(uri: str, model_path: Path, corpus, evaluation) -> str:
+    """Log ``framing evaluate``'s figures as a run of the experiment ``framing-evaluate``;
+    return the run id."""
+    mlflow = _connect(uri)
     try:
         exp = mlflow.set_experiment("framing-evaluate")
         with mlflow.start_run(experiment_id=exp.experiment_id,
@@ -471,13 +508,7 @@ def log_simulation(uri: str, curve, figure: Path, overrides: str = "") -> str:
     """Log a simulated annotation loop (``framing simulate``) as a run of the experiment
     ``framing-simulate``: per strategy, macro-F1 at each batch (metric steps), the table,
     the curves as JSON and the figure; return the run id."""
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    import mlflow
-
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    check_server(uri)
-    mlflow.set_tracking_uri(uri)
+    mlflow = _connect(uri)
     settings = curve.settings
     try:
         exp = mlflow.set_experiment("framing-simulate")
@@ -495,6 +526,35 @@ def log_simulation(uri: str, curve, figure: Path, overrides: str = "") -> str:
                                   float(np.mean([r["macro_f1"] for r in rows])))
             mlflow.log_dict(curve.to_dict(), "learning_curve.json")
             mlflow.log_text("\n".join(curve.table()) + "\n", "learning_curve.txt")
+            mlflow.log_artifact(str(figure))
+            return run.info.run_id
+    except Exception as e:  # noqa: BLE001 - MLflow raises many types
+        raise TrackingError(f"cannot log to {uri}: {_first_line(e)}") from None
+
+
+def log_curve(uri: str, curve, figure: Path, overrides: str = "") -> str:
+    """Log a learning curve (``framing learning-curve``) as a run of the experiment
+    ``framing-learning-curve``: per task, mean macro-F1 at each size (the size as the
+    metric's step), the expected gain, the table, the curve as JSON and the figure; return
+    the run id."""
+    mlflow = _connect(uri)
+    try:
+        exp = mlflow.set_experiment("framing-learning-curve")
+        name = f"{curve.corpus} learning curve" + (f" {overrides}" if overrides else "")
+        with mlflow.start_run(experiment_id=exp.experiment_id, run_name=name[:250]) as run:
+            mlflow.set_tags({"framing.version": __version__, "framing.role": "learning-curve"})
+            mlflow.log_params({"corpus": curve.corpus, "unit": curve.unit,
+                               "draws": curve.draws, "sizes": json.dumps(curve.sizes),
+                               "overrides": overrides[:5000]})
+            for t in curve.scores:
+                for k, m in enumerate(curve.sizes):
+                    mlflow.log_metric(f"{t}/macro_f1", curve.point(t, k)[0], step=int(m))
+                g = curve.gain.get(t)
+                if g is not None:
+                    mlflow.log_metric(f"{t}/gain_{g['more']}_more", g["gain"])
+            mlflow.log_dict(curve.to_dict(), "learning_curve.json")
+            mlflow.log_text("\n".join(curve.table() + [""] + curve.gain_lines()) + "\n",
+                            "learning_curve.md")
             mlflow.log_artifact(str(figure))
             return run.info.run_id
     except Exception as e:  # noqa: BLE001 - MLflow raises many types

@@ -58,6 +58,12 @@ def train(cfg) -> float:
         model, report = trainer.fit(corpus, test)
     for line in report.summary():
         log.info(line)
+    if report.choice:
+        from framing.card import choice_table
+
+        for line in choice_table(report.choice, per_label=False):
+            if line:
+                log.info(line)
     model_id = None
     try:
         with tracker.run(s, model) as run:

@@ -65,10 +65,19 @@ class Report:
     tasks: list = field(default_factory=list)
     baselines: list[str] = field(default_factory=list)
     issues: list[dict[str, Any]] | None = None
+    choice: dict[str, Any] | None = None
+    curve: Any = None  # framing.curve.LearningCurve with eval.learning_curve=true
 
     def summary(self) -> list[str]:
-        """The lines ``framing-train`` prints: per task, headline figures and baselines."""
+        """The lines ``framing-train`` prints: per task, headline figures and baselines;
+        with ``model=auto``, what the final model chose."""
         lines = [summary_line(t, self.metrics, baselines=self.baselines) for t in self.tasks]
+        if self.choice:
+            from framing.choice import summary
+
+            lines += summary(self.choice)
+        if self.curve is not None:
+            lines += ["learning curve: " + line for line in self.curve.gain_lines()]
         if self.test is not None:
             lines += [summary_line(t, self.metrics, prefix="test/", baselines=self.baselines)
                       for t in self.tasks if key(t.name, "macro_f1", prefix="test")
@@ -152,6 +161,17 @@ class Trainer:
                                     ev.n_boot, ev.baselines, ev.n_jobs, ev.max_logo_groups,
                                     crossfit, self._final_jobs(corpus))
         eval_seconds = time.perf_counter() - t0
+        curve = None
+        if ev.learning_curve:
+            from framing.curve import learning_curve
+
+            t1 = time.perf_counter()
+            part = corpus if corpus.split is None else corpus.subset(
+                np.flatnonzero(corpus.split == "train"))
+            curve = learning_curve(part, self.fitter, ev.curve_sizes, ev.curve_draws,
+                                   ev.n_splits, cfg.seed)
+            log.info("learning curve: %d sizes, %.1f s", len(curve.sizes),
+                     time.perf_counter() - t1)
         issues = None
         if self.issues_method != "off":
             issues = label_issues(corpus, evaluation, self.issues_method)
@@ -170,6 +190,9 @@ class Trainer:
         fit_seconds = time.perf_counter() - t0
         metrics = {**evaluation.metrics, "time/eval_seconds": eval_seconds,
                    "time/fit_seconds": fit_seconds}
+        choice = getattr(model, "choice", None)
+        if choice:
+            metrics["time/choice_seconds"] = float(choice["seconds"])
         if issues is not None:
             metrics.update(issue_counts(issues, corpus.tasks))
         tested = None
@@ -187,13 +210,23 @@ class Trainer:
                          f"({ev.inner_max_records}): thresholds tuned on out-of-fold scores "
                          "(cross-fitted in evaluation), not by inner cross-validation.")
             info["notes"] = notes
+        if choice:
+            info["model_choice"] = choice
+        if curve is not None:
+            info["learning_curve"] = curve.to_dict()
+            for t in corpus.tasks:
+                for k, m in enumerate(curve.sizes):
+                    metrics[f"curve/{t.name}/{m}"] = curve.point(t.name, k)[0]
+                g = curve.gain.get(t.name)
+                if g is not None:
+                    metrics[f"curve/{t.name}/gain_{g['more']}_more"] = g["gain"]
         if tested is not None:
             info["test"] = {"name": test.name, "source": str(test.source),
                             "n_records": len(test), "digest": test.digest()}
         model.card = cards.build(corpus.info(), info, {k: list(map(float, v)) for k, v in
                                                        model._thr.items()}, plain(cfg))
         report = Report(evaluation, tested, metrics, value, notes, list(corpus.tasks),
-                        list(ev.baselines), issues)
+                        list(ev.baselines), issues, choice, curve)
         return model, report
 
 
