@@ -717,7 +717,7 @@ def cmd_learning_curve(args) -> int:
     corpus = load_corpus(cfg.data)
     if corpus.split is not None:
         corpus = corpus.subset([i for i, v in enumerate(corpus.split) if v == "train"])
-    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else cfg.eval.curve_sizes
+    sizes = args.sizes or cfg.eval.curve_sizes
     curve = learning_curve(corpus, Fitter.from_config(cfg), sizes, args.draws or
                            cfg.eval.curve_draws, cfg.eval.n_splits, cfg.seed, more=args.more)
     print(f"{corpus.name}: {len(corpus)} records, {curve.n_groups} {curve.unit}; macro-F1 on "
@@ -856,6 +856,17 @@ def serve(cmd: list[str]) -> int:
                 import time
 
                 time.sleep(0.5)
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(x) for x in value.split(",") if x.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: give whole numbers of articles "
+                                         "separated by commas, e.g. 1,2,4,8")
+    return sizes
 
 
 def _positive(value: str) -> int:
@@ -1061,8 +1072,8 @@ def _annotation_parsers(sub) -> None:
                    "model, features; default: the seeds and the default model)")
     s.add_argument("--draws", type=_positive, help="random draws of articles a size "
                    "(default eval.curve_draws, 5)")
-    s.add_argument("--sizes", metavar="N,N,...", help="articles per training set (default: "
-                   "about five from 1 to a fold's training part)")
+    s.add_argument("--sizes", metavar="N,N,...", type=_sizes, help="articles per training "
+                   "set (default: about five from 1 to a fold's training part)")
     s.add_argument("--more", type=_positive, metavar="N", help="state the expected gain of N "
                    "more articles (default: as many as the corpus has, at least 5)")
     s.add_argument("--plot", metavar="PNG", help="draw the curve")
