@@ -357,6 +357,7 @@ class AutoFit:
         # the final feature map: the families some chosen candidate reads
         used = [f for f in blocks if any(f in plans[t][1][c].candidate.families
                                          for t in plans for c in plans[t][0].chosen)]
+        used = used or list(blocks)  # every task constant: nothing reads the features
         keep = np.concatenate([np.arange(*blocks[f]) for f in used])
         width = len(keep)
         where = np.full(X.shape[1], -1)
