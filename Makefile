@@ -29,14 +29,15 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
-	$(BIN)/python -m framing.bench $(ARGS)
+	$(BIN)/python benchmarks/bench.py $(ARGS)
 
 # The table of experiments/README.md: every seed experiment, seeds and dev-set figures.
 experiments: $(STAMP)
-	$(BIN)/python -m framing.experiments $(ARGS)
+	$(BIN)/python benchmarks/experiments_table.py $(ARGS)
 
 # Rebuild the shipped subjectivity model (needs ../shared/benchmarks/subj). No label
 # issues file: it would quote the corpus's sentences inside the package.

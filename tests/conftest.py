@@ -17,7 +17,7 @@ BENCHMARKS = Path(os.environ.get("FRAMING_BENCHMARKS", ROOT.parent / "shared" / 
 
 def compose(tmp_path: Path, overrides: list[str] = (), tracking: str = "off"):
     """The train config with every output (model, runs, store) under ``tmp_path``."""
-    from framing.config import compose as framing_compose
+    from framing.config.tree import compose as framing_compose
 
     base = [f"tracking={tracking}", f"output.model_path={tmp_path / 'models' / 'framing.joblib'}"]
     if tracking == "sqlite":
@@ -36,7 +36,7 @@ def cfg_factory(tmp_path):
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     """Train the default experiment once (tracking off); (bundle path, metrics)."""
-    from framing.train import train
+    from framing.cli.train import train
 
     tmp = tmp_path_factory.mktemp("trained")
     cfg = compose(tmp, ["eval.n_boot=200"])

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import framing
-from framing.agreement import agreement, disagreements, markdown, merge, read_annotations
-from framing.annotation import guideline_tasks, parse_task
-from framing.errors import FramingConfigError, FramingDataError
-from framing.tasks import TaskSpec
+from framing.annotate.agreement import agreement, disagreements, markdown, merge, read_annotations
+from framing.annotate.records import guideline_tasks, parse_task
+from framing.core.errors import FramingConfigError, FramingDataError
+from framing.core.tasks import TaskSpec
 
 from conftest import SEEDS, run_cli, write_jsonl
 
@@ -180,7 +180,7 @@ def test_task_specs():
         parse_task("tone:single:a,b")
     code, _, err = run_cli("framing", "agree", "a.jsonl", "b.jsonl", "--task", "tone")
     assert code == 2 and "framing: error: --task 'tone': write NAME:KIND:LABEL" in err
-    from framing.annotation import tasks_from_config
+    from framing.annotate.records import tasks_from_config
 
     from conftest import ROOT
 
@@ -273,7 +273,7 @@ def test_flipped_seed_labels_rank_near_the_top():
 def test_training_writes_label_issues_to_mlflow_and_beside_the_model(tmp_path, cfg_factory):
     from mlflow.tracking import MlflowClient
 
-    from framing.train import train
+    from framing.cli.train import train
 
     data = write_jsonl(tmp_path / "frames.jsonl", flipped_corpus())
     cfg = cfg_factory(["data=jsonl", f"data.path={data}", "data.group_column=article",
@@ -296,7 +296,7 @@ def test_training_writes_label_issues_to_mlflow_and_beside_the_model(tmp_path, c
 def test_cleanlab_chosen_but_absent_is_one_line(cfg_factory, monkeypatch):
     import sys
 
-    from framing.trainer import Trainer
+    from framing.pipeline.trainer import Trainer
 
     monkeypatch.setitem(sys.modules, "cleanlab", None)  # as if not installed
     with pytest.raises(FramingConfigError, match=r"pip install 'framing\[issues\]'"):
@@ -346,7 +346,7 @@ def test_the_queue_respects_n_and_the_per_article_cap(seed_model, pool, tmp_path
     assert f"queued 7 of 37 units ({strategy}, at most 3 per article)" in err
     if strategy == "uncertainty":  # closest to a decision first
         model = framing.load(seed_model)
-        from framing.selection import margins
+        from framing.annotate.selection import margins
 
         texts = [r["text"] for r in q]
         dist, _ = margins(model, model.scores(texts))
@@ -519,10 +519,10 @@ def test_the_simulation_is_deterministic_and_logged(tmp_path):
     png = (tmp_path / "c.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) < 300_000
     # deterministic: the same curve again, here in Python
-    from framing.config import compose, settings
-    from framing.data import load_corpus
-    from framing.fitting import Fitter
-    from framing.loop_sim import simulate
+    from framing.annotate.simulate import simulate
+    from framing.config.tree import compose, settings
+    from framing.data.corpus import load_corpus
+    from framing.learn.fitting import Fitter
 
     cfg = settings(compose([*args[2:8], "eval.thresholds=fixed", "tracking=off"]))
     again = simulate(load_corpus(cfg.data), Fitter.from_config(cfg), ["uncertainty"],
@@ -552,7 +552,7 @@ def test_the_simulation_refuses_a_corpus_without_articles(tmp_path):
 
 
 def test_margins_and_selection_in_python(seed_model):
-    from framing.selection import select
+    from framing.annotate.selection import select
 
     model = framing.load(seed_model)
     texts = [r["text"] for r in seeds()[:20]]  # 13 units of 000, 5 of 001, 2 of 002

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import framing
-from framing.errors import FramingDataError
-from framing.train import train
+from framing.cli.train import train
+from framing.core.errors import FramingDataError
 
 from conftest import SEEDS
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 import framing
-from framing.runtime import Cues, Lexicon, VoiceRule
-from framing.sentences import _WORD, Voice, mask_quotes, quote_spans
-from framing.terms import TermIndex
-from framing.tokens import Batch, plain
+from framing.predict.runtime import Cues, Lexicon, VoiceRule
+from framing.text.sentences import _WORD, Voice, mask_quotes, quote_spans
+from framing.text.terms import TermIndex
+from framing.text.tokens import Batch, plain
 
 from conftest import ROOT, SEEDS, word_lists
 

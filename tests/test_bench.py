@@ -3,15 +3,15 @@ import shutil
 
 import pytest
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 
 @pytest.mark.slow
 def test_bench_prints_every_table(trained, tmp_path):
     report = tmp_path / "bench.md"
     dask = importlib.util.find_spec("distributed") is not None
-    code, out, err = run_cli("python", "-m", "framing.bench", "--corpora", "", "--sizes",
-                             "1000,3000", "--model", trained[0], "--multilabel", "600x8",
+    code, out, err = run_cli("python", str(ROOT / "benchmarks" / "bench.py"), "--corpora", "",
+                             "--sizes", "1000,3000", "--model", trained[0], "--multilabel", "600x8",
                              "--multilabel-experiments", "text_classifier",
                              "--dask", "4000x2", "--dask-workers", "2", "--no-fasttext",
                              "--no-devset-curve", "--output", report)
@@ -44,7 +44,7 @@ def test_memory_is_sampled_per_worker():
     """The sampler tells the command's own process from the Python processes it starts."""
     import sys
 
-    from framing.bench import run_measured
+    from bench import run_measured
 
     code = ("import subprocess, sys; subprocess.run([sys.executable, '-c', "
             "'b = bytearray(300 * 2 ** 20); import time; time.sleep(1.0)'])")

@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from framing.config import compose, settings
-from framing.errors import FramingConfigError
-from framing.fitting import Fitter
-from framing.metrics import compute
-from framing.tasks import TaskSpec
+from framing.config.tree import compose, settings
+from framing.core.errors import FramingConfigError
+from framing.core.metrics import compute
+from framing.core.tasks import TaskSpec
+from framing.learn.fitting import Fitter
 
 from conftest import run_cli, write_jsonl
 
@@ -144,7 +144,7 @@ def test_a_widened_model_scores_as_its_narrow_fit(tmp_path):
     """A candidate that reads some families only is fitted on those columns; in the
     final model it reads the whole matrix with zeros elsewhere: same scores."""
     import framing
-    from framing.choice import fit_binary, widen
+    from framing.learn.choice import fit_binary, widen
 
     texts, y, groups = rule_wrong_corpus(8, seed=5)
     cands = ("model.candidates=[{name: words, family: prior, prior_strength: 0.0, C: 10.0, "
@@ -174,7 +174,7 @@ def test_candidates_are_validated():
 
 
 def test_safe_thresholds_refuse_a_collapse_and_never_lose_to_fixed():
-    from framing.models import safe_thresholds, tune_thresholds
+    from framing.learn.estimators import safe_thresholds, tune_thresholds
 
     rng = np.random.default_rng(0)
     n = 400
@@ -202,8 +202,9 @@ def test_safe_thresholds_refuse_a_collapse_and_never_lose_to_fixed():
 def test_tuned_thresholds_on_many_labels_predict_about_as_many_labels_as_gold(tmp_path):
     """The many-label shape where tuned thresholds collapsed (a long tail of rare labels,
     the general pipeline): labels predicted per document within 2x of gold."""
-    from framing.bench import generate_multilabel
-    from framing.trainer import Trainer
+    from bench import generate_multilabel
+
+    from framing.pipeline.trainer import Trainer
 
     n_labels = 40
     path = generate_multilabel(tmp_path / "ml.jsonl", n_docs=1200, n_labels=n_labels, seed=1)
@@ -223,9 +224,9 @@ def test_tuned_thresholds_on_many_labels_predict_about_as_many_labels_as_gold(tm
 
 
 def test_learning_curve_rises_and_states_its_gain(tmp_path):
-    from framing.curve import learning_curve
-    from framing.data import corpus_from_records
-    from framing.schema import DataConfig, Kind, TaskConfig
+    from framing.config.schema import DataConfig, Kind, TaskConfig
+    from framing.data.corpus import corpus_from_records
+    from framing.evaluate.curve import learning_curve
 
     texts, y, groups = rule_wrong_corpus(20, seed=7, mixed=True)
     rows = [{"id": str(i), "text": t, "article": g,
@@ -286,8 +287,8 @@ def test_a_tracked_run_logs_its_choice_and_learning_curve(tmp_path):
     from mlflow import MlflowClient
 
     import framing
-    from framing.model import card_path
-    from framing.train import train
+    from framing.cli.train import train
+    from framing.predict.model import card_path
 
     from conftest import compose as compose_tmp
 

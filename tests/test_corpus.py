@@ -1,6 +1,6 @@
 import json
 
-from framing.corpus import Segmenter, segment_files
+from framing.text.segment import Segmenter, segment_files
 
 from conftest import SEEDS, run_cli
 

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from framing.data import load_corpus
-from framing.errors import FramingDataError
+from framing.core.errors import FramingDataError
+from framing.data.corpus import load_corpus
 
 from conftest import SEEDS, write_jsonl
 

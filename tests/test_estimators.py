@@ -2,8 +2,13 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from framing.features import CodebookLexicon, StyleCues, build_features
-from framing.models import AveragedLinear, LinearTextClassifier, PriorLinear, tune_thresholds
+from framing.learn.estimators import (
+    AveragedLinear,
+    LinearTextClassifier,
+    PriorLinear,
+    tune_thresholds,
+)
+from framing.learn.features import CodebookLexicon, StyleCues, build_features
 
 
 def _expected_failures(est):
@@ -107,7 +112,7 @@ def test_wide_coefficients_are_kept_in_float32(monkeypatch):
 
     import scipy.sparse as sp
 
-    from framing.models import (
+    from framing.learn.estimators import (
         COMPACT_FROM,
         AveragedLinear,
         LinearTextClassifier,
@@ -132,7 +137,7 @@ def test_wide_coefficients_are_kept_in_float32(monkeypatch):
         back = pickle.loads(pickle.dumps(est))
         assert np.array_equal(back.predict_proba(wide), est.predict_proba(wide))
     full = LinearTextClassifier().fit(wide, y)
-    monkeypatch.setattr("framing.models.COMPACT_FROM", 10 ** 9)
+    monkeypatch.setattr("framing.learn.estimators.COMPACT_FROM", 10 ** 9)
     exact = LinearTextClassifier().fit(wide, y)
     assert exact.coef_.dtype == np.float64
     assert np.allclose(exact.predict_proba(wide), full.predict_proba(wide), rtol=0, atol=1e-6)

@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from framing import baselines
-from framing.data import Corpus
-from framing.errors import FramingConfigError
-from framing.evaluation import Predictions, evaluate, score
-from framing.fitting import Fitter
-from framing.metrics import bootstrap, compute, key
-from framing.schema import FeaturesConfig
-from framing.splits import make_splits
-from framing.tasks import TaskSpec
+from framing.config.schema import FeaturesConfig
+from framing.core.errors import FramingConfigError
+from framing.core.metrics import bootstrap, compute, key
+from framing.core.tasks import TaskSpec
+from framing.data.corpus import Corpus
+from framing.evaluate import baselines
+from framing.evaluate.evaluation import Predictions, evaluate, score
+from framing.evaluate.splits import make_splits
+from framing.learn.fitting import Fitter
 
 TONE = TaskSpec("tone", kind="multiclass", labels=["a", "b"])
 THEME = TaskSpec("theme", kind="multilabel", labels=["x", "y"])
@@ -148,7 +148,7 @@ def test_evaluate_scores_a_model_on_another_corpus_beside_its_rules():
 
 
 def test_tuned_threshold_reaches_a_rare_label_scored_low():
-    from framing.models import tune_thresholds
+    from framing.learn.estimators import tune_thresholds
 
     # three positives scored 0.010-0.030, the rest below 0.005: no grid step reaches them
     y = np.zeros((40, 1), dtype=np.int8)
@@ -162,8 +162,8 @@ def test_tuned_threshold_reaches_a_rare_label_scored_low():
 
 
 def test_crossfit_thresholds_never_see_the_fold_they_decide():
-    from framing.evaluation import cross_validate
-    from framing.models import safe_thresholds
+    from framing.evaluate.evaluation import cross_validate
+    from framing.learn.estimators import safe_thresholds
 
     c = corpus(36)
     fitter = Fitter(features=FeaturesConfig(), codebook={}, thresholds="tune")
@@ -182,7 +182,7 @@ def test_crossfit_thresholds_never_see_the_fold_they_decide():
 
 
 def test_given_split_fits_once_and_keeps_that_model():
-    from framing.evaluation import cross_validate
+    from framing.evaluate.evaluation import cross_validate
 
     c = corpus(30, groups=False, split=True)
     fitter = Fitter(features=FeaturesConfig(), codebook={}, thresholds="tune")
@@ -197,7 +197,7 @@ def test_given_split_fits_its_labels_in_parallel_to_the_same_model():
     """With given splits the one fold's model is the final one: it fits its one-vs-rest
     labels (and the inner cross-validation of its thresholds) in ``ovr_n_jobs``
     processes, and scores as the model fitted one label at a time."""
-    from framing.evaluation import cross_validate
+    from framing.evaluate.evaluation import cross_validate
 
     c = corpus(30, groups=False, split=True)
     fitter = Fitter(features=FeaturesConfig(), codebook={}, thresholds="tune")

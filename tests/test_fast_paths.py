@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import framing
-from framing.terms import TermIndex, term_pattern
+from framing.text.terms import TermIndex, term_pattern
 
 from conftest import SEEDS, word_lists
 
@@ -53,13 +53,13 @@ def test_the_batch_tfidf_equals_scikit_learns(params):
     values (to 1e-15, float32 too)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from framing.features import Tfidf
+    from framing.learn.features import Tfidf
 
     corpus = texts()
     train, held = corpus[:150], corpus[150:] * 4 + [
         "", " ", "a", "?!", "qxframingsepqx", "trade qxframingsepqx talks", "İstanbul ſtate",
         "Trade\n\nTalks", "talks talks talks talks"]
-    from framing.features import _PLANS
+    from framing.learn.features import _PLANS
 
     ours, theirs = Tfidf(**params).fit(train), TfidfVectorizer(**params).fit(train)
     ours.transform(held[:1])  # too few texts to pay for the lookup tables: scikit-learn's
@@ -82,7 +82,7 @@ def test_the_batch_tfidf_equals_scikit_learns(params):
 def test_the_token_count_from_the_shared_split_equals_its_expression():
     """The cues' rates divide by the tokens of ``\\w+(?:[’']\\w+)*``; the count taken from
     the word lists' split of the text is the same."""
-    from framing.runtime import TOKEN, Cues
+    from framing.predict.runtime import TOKEN, Cues
 
     cues = Cues({}, {"quotes": False, "numbers": False, "dates": False, "length": True})
     rng = random.Random(2)
@@ -96,7 +96,7 @@ def test_sentence_shortcuts_equal_their_expressions():
     """The tail checks of sentence splitting give what their expressions give."""
     import re
 
-    from framing.sentences import _abbreviation, _final
+    from framing.text.sentences import _abbreviation, _final
 
     rng = random.Random(1)
     alphabet = list("abcXY .,;:!?…\"“”«»’')]-–0123456789\n") + ["Mr.", "U.S.", "a" * 70 + "."]
@@ -164,8 +164,8 @@ def test_a_vocabulary_with_a_nul_is_written_and_read_back(tmp_path):
 def test_the_runtime_analysers_equal_scikit_learns(params):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from framing.features import Tfidf
-    from framing.runtime import Ngrams
+    from framing.learn.features import Tfidf
+    from framing.predict.runtime import Ngrams
 
     vec = TfidfVectorizer(**params).fit(texts()[:100])
     ngrams = Ngrams.from_vocabulary(vec.vocabulary_, Tfidf.runtime_settings(vec), vec.idf_)
@@ -201,7 +201,7 @@ def test_the_general_pipeline_does_not_collapse_on_many_rare_labels(tmp_path):
     """A long tail of label frequencies (the rarest with a handful of documents): the
     general-purpose pipeline's macro-F1 on the test split is at least that of
     scikit-learn's TF-IDF + one-vs-rest LinearSVC with balanced class weights."""
-    from framing.bench import generate_multilabel, multilabel_row
+    from bench import generate_multilabel, multilabel_row
 
     path = generate_multilabel(tmp_path / "many.jsonl", n_docs=900, n_labels=15)
     row = multilabel_row(path, 15, ["experiment=text_classifier"])

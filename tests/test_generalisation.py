@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import framing
-from framing.model import card_path
-from framing.models import PriorLinear, PriorOneVsRest
+from framing.learn.estimators import PriorLinear, PriorOneVsRest
+from framing.predict.model import card_path
 from framing.resources import model_path
 
 from conftest import ROOT, SEEDS, run_cli, write_jsonl
@@ -110,7 +110,7 @@ def seeds_split(tmp_path):
 
 
 def test_training_scores_another_corpus_given_in_the_config(cfg_factory, tmp_path, caplog):
-    from framing.train import train
+    from framing.cli.train import train
 
     train_file, other = seeds_split(tmp_path)
     cfg = cfg_factory(["data=jsonl", f"data.path={train_file}", "data.group_column=article",
@@ -179,7 +179,7 @@ def test_framing_evaluate_logs_to_mlflow(trained, tmp_path):
 @pytest.mark.slow
 def test_default_beats_its_rules_on_other_articles(cfg_factory):
     """The bars of the default on the dev set (other articles), trained on the seeds."""
-    from framing.trainer import Trainer
+    from framing.pipeline.trainer import Trainer
 
     trainer = Trainer(cfg_factory(["test=devset", "eval.n_boot=0"]))
     corpus, dev = trainer.load_data()

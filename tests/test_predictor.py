@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 import framing
-from framing.model import FORMAT_VERSION, READABLE_VERSIONS, card_path, read_bundle, sha_path
+from framing.predict.model import (
+    FORMAT_VERSION,
+    READABLE_VERSIONS,
+    card_path,
+    read_bundle,
+    sha_path,
+)
 
 from conftest import ROOT, SEEDS, run_cli
 

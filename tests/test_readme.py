@@ -98,8 +98,8 @@ def project(trained, tmp_path_factory):
 def annotation_round(w: Path, seeds: list[dict]) -> None:
     """Two annotators' Label Studio exports of the seed units (the second changed three
     labels) and their disagreements adjudicated as the seeds have them."""
-    from framing.agreement import disagreements, read_annotations
-    from framing.annotation import guideline_tasks
+    from framing.annotate.agreement import disagreements, read_annotations
+    from framing.annotate.records import guideline_tasks
 
     other = [dict(r) for r in seeds]
     other[3]["theme"] = ["security", "diplomacy"]

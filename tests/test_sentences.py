@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from framing.sentences import Voice, mask_quotes, quote_spans, split_sentences
+from framing.text.sentences import Voice, mask_quotes, quote_spans, split_sentences
 
 from conftest import ROOT
 
@@ -88,7 +88,7 @@ def test_one_pass_reading_equals_the_sentence_by_sentence_reading(voice):
     import json
     import random
 
-    from framing.sentences import _FIRST_PERSON, Sentence
+    from framing.text.sentences import _FIRST_PERSON, Sentence
 
     from conftest import SEEDS
 

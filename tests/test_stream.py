@@ -5,9 +5,9 @@ import pytest
 from sklearn.linear_model import SGDClassifier
 
 import framing
-from framing.errors import FramingConfigError, FramingDataError
-from framing.stream import StreamTrainer, is_holdout, iter_records
-from framing.train import train
+from framing.cli.train import train
+from framing.core.errors import FramingConfigError, FramingDataError
+from framing.scale.stream import StreamTrainer, is_holdout, iter_records
 
 from conftest import run_cli
 

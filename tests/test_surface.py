@@ -181,7 +181,7 @@ def test_version_info_and_help():
 def test_a_single_saved_dataset_folder_loads(tmp_path):
     import datasets
 
-    from framing.data import load_corpus
+    from framing.data.corpus import load_corpus
 
     rows = [json.loads(x) for x in (SEEDS / "paragraphs.jsonl").read_text().splitlines()]
     datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "one"))
@@ -212,7 +212,7 @@ def test_the_wheel_trains_anywhere_with_its_own_seeds(tmp_path):
     work = tmp_path / "elsewhere"
     work.mkdir()
     env = {"PYTHONPATH": str(site), "PATH": f"{EXE}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    launch = ("import sys; from framing.train import main; sys.argv = ['framing-train'] + "
+    launch = ("import sys; from framing.cli.train import main; sys.argv = ['framing-train'] + "
               "sys.argv[1:]; main()")
     bad = subprocess.run([sys.executable, "-c", launch, "eval.n_splits=1"], cwd=work,
                          env=env, capture_output=True, text=True, timeout=600)

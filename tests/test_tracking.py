@@ -8,8 +8,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 import framing
-from framing.errors import TrackingError
-from framing.train import train
+from framing.cli.train import train
+from framing.core.errors import TrackingError
 
 from conftest import SEEDS, run_cli
 
@@ -224,11 +224,11 @@ def test_spark_udf_labels_a_dataframe_as_the_model_does(tracked_run):
 
 
 def test_ui_command_binds_loopback_by_default(monkeypatch, capsys):
-    from framing import cli
+    from framing.cli import main, ui
 
     seen = {}
-    monkeypatch.setattr(cli, "serve", lambda cmd: seen.setdefault("cmd", cmd) and 0)
-    assert cli.main(["ui", "--port", "5999"]) == 0
+    monkeypatch.setattr(ui, "serve", lambda cmd: seen.setdefault("cmd", cmd) and 0)
+    assert main.main(["ui", "--port", "5999"]) == 0
     cmd = seen["cmd"]
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
     assert "mlflow.db" in cmd[cmd.index("--backend-store-uri") + 1]

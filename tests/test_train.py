@@ -4,10 +4,10 @@ import sys
 
 import numpy as np
 import pytest
+from experiments_table import seed_experiments
 
 import framing
-from framing.experiments import seed_experiments
-from framing.train import train
+from framing.cli.train import train
 
 from conftest import BENCHMARKS, ROOT, run_cli, write_jsonl
 
@@ -168,7 +168,7 @@ def test_configs_ship_inside_the_wheel_and_compose_outside_the_repo(tmp_path):
     assert "framing/conf/model/nbsvm.yaml" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    probe = ("from framing.config import compose, config_dir; print(config_dir());"
+    probe = ("from framing.config.tree import compose, config_dir; print(config_dir());"
              "c = compose(['experiment=char_ngrams']);"
              "print(c.features.char.enabled)")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

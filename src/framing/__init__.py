@@ -5,10 +5,13 @@ The public surface is small: :func:`load` a trained model and call
 Hydra, MLflow and datasets are imported only then).
 """
 
-from framing.errors import FramingConfigError, FramingDataError, FramingError, ModelLoadError
-from framing.model import FramingModel, load
+from framing.core import moved as _moved
+from framing.core.errors import FramingConfigError, FramingDataError, FramingError, ModelLoadError
+from framing.core.version import __version__
+from framing.predict.model import FramingModel, load
 
-__version__ = "0.2.0"
+_moved.install()  # framing 0.2's module paths (framing.model, framing.features …), for now
+
 
 #: The name of the model class in framing 0.1, kept for code written against it.
 Predictor = FramingModel
@@ -20,7 +23,7 @@ __all__ = ["FramingConfigError", "FramingDataError", "FramingError", "FramingMod
 def __getattr__(name: str):
     # framing.fit lives on the training side: import it on first use only.
     if name == "fit":
-        from framing.trainer import fit
+        from framing.pipeline.trainer import fit
 
         return fit
     raise AttributeError(f"module 'framing' has no attribute {name!r}")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import framing
-from framing.model import read_bundle, sha_path
-from framing.storage import sha256_file
+from framing.predict.model import read_bundle, sha_path
+from framing.predict.storage import sha256_file
 
 
 class Payload:
@@ -115,7 +115,7 @@ def test_every_model_framing_writes_passes_the_safe_loader(tmp_path, overrides):
 
 def _version_3(path, head: bytes, body: bytes):
     """A model file of the current format from its two sections (and its digest)."""
-    from framing.model import MAGIC
+    from framing.predict.model import MAGIC
 
     path.write_bytes(MAGIC + len(head).to_bytes(8, "little") + len(body).to_bytes(8, "little")
                      + head + body)
@@ -123,7 +123,7 @@ def _version_3(path, head: bytes, body: bytes):
 
 
 def _sections(path):
-    from framing.model import _sections
+    from framing.predict.model import _sections
 
     return _sections(path, path.read_bytes())
 

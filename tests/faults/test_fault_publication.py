@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import framing
-from framing.storage import read_digests
+from framing.predict.storage import read_digests
 
 from conftest import SEEDS
 
@@ -110,7 +110,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_model(trained, tmp_path):
                                overrides=["features=ngrams", "eval.n_boot=0"])
         model.save(small)
         code = ("import sys, framing\n"
-                "from framing.errors import describe_os_error\n"
+                "from framing.core.errors import describe_os_error\n"
                 "try:\n    framing.load(sys.argv[1]).save(sys.argv[2])\n"
                 "except OSError as e:\n    print(describe_os_error(e)); sys.exit(2)")
         r = subprocess.run([sys.executable, "-c", code, str(trained[0]), str(small)],

@@ -1,0 +1,171 @@
+"""Files of texts to label, read lazily: JSON lines (a text field) or plain text, CSV or
+TSV with a header row, Parquet a batch at a time, or stdin; each record's id and text,
+with one clear error (file, line or row) for a bad record.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from framing.core.errors import (
+    FramingDataError,
+    input_file,
+)
+
+
+def open_lines(name: str) -> tuple[str, Iterator[str]]:
+    """(display name, line iterator) of a file or of ``-`` (stdin), read lazily."""
+    if name == "-":
+        return "<stdin>", iter(sys.stdin)
+    path = input_file(name)
+
+    def lines():
+        try:
+            with path.open(encoding="utf-8") as f:
+                yield from f
+        except UnicodeDecodeError as e:
+            raise FramingDataError(f"{path}: not UTF-8 text (byte {e.start}). Convert the "
+                                   "file to UTF-8.") from None
+    return name, lines()
+
+
+def parquet_texts(name: str, batch_size: int, text_col: str, id_col: str | None
+                    ) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from a Parquet file's text column, a batch at a time."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise FramingDataError(f"{name}: reading Parquet needs pyarrow (pip install "
+                               "pyarrow), or convert the file to JSON lines.") from None
+    path = input_file(name)
+    pf = pq.ParquetFile(path)
+    cols = pf.schema_arrow.names
+    if text_col not in cols:
+        raise FramingDataError(f"{path}: no column {text_col!r} (columns: {cols}). Give the "
+                               "text column with --text-column.")
+    id_col = id_col if id_col in cols else None
+    row = 0
+    for batch in pf.iter_batches(batch_size=batch_size,
+                                 columns=[text_col] + ([id_col] if id_col else [])):
+        for rec in batch.to_pylist():
+            row += 1
+            text = rec[text_col]
+            if not isinstance(text, str) or not text.strip():
+                raise FramingDataError(f"{path}, row {row}: {text_col!r} is empty. Remove the "
+                                       "row or give it text.")
+            yield (str(rec[id_col]) if id_col else f"{path.stem}-{row}"), text
+
+
+def csv_texts(name: str, lines: Iterator[str], text_col: str, id_col: str | None,
+                delimiter: str) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from CSV or TSV with a header row, read by column name."""
+    import csv
+
+    reader = csv.DictReader(lines, delimiter=delimiter)
+    if reader.fieldnames is None:
+        raise FramingDataError(f"{name}: no header row; the file is empty. Give a CSV file "
+                               "with a header row and a text column.")
+    cols = reader.fieldnames
+    if text_col not in cols:
+        raise FramingDataError(f"{name}: no column {text_col!r} in the header (columns: "
+                               f"{cols}). Give the text column with --text-column.")
+    id_col = id_col if id_col in cols else None
+    stem = Path(name).stem
+    for row in reader:
+        where = f"{name}, line {reader.line_num}"
+        text = row.get(text_col)
+        if not isinstance(text, str) or not text.strip():
+            raise FramingDataError(f"{where}: {text_col!r} is empty. Remove the row or give "
+                                   "it text.")
+        yield (row[id_col] if id_col else f"{stem}-{reader.line_num}"), text
+
+
+def paragraph_texts(name: str, lines: Iterator[str], text_col: str = "text",
+                      id_col: str | None = "id") -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from JSON lines (a text field) or plain text, a line each.
+
+    JSON lines are recognised by a ``.jsonl``/``.json`` suffix or a first line that
+    starts with ``{``.
+    """
+    stem = "stdin" if name == "<stdin>" else Path(name).stem
+    is_json = None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if is_json is None:
+            is_json = name.endswith((".jsonl", ".json")) or line.lstrip().startswith("{")
+        if not is_json:
+            yield f"{stem}-{n}", line.strip()
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise FramingDataError(f"{name}, line {n}: malformed JSON ({e.msg}, column "
+                                   f"{e.colno}). Fix the line or pass plain text.") from None
+        if not isinstance(rec, dict) or not isinstance(rec.get(text_col), str):
+            raise FramingDataError(f"{name}, line {n}: no string field {text_col!r}. Each "
+                                   f"JSON line needs {{\"{text_col}\": \"…\"}} (an id is "
+                                   "optional), or give the field with --text-column.")
+        if not rec[text_col].strip():
+            raise FramingDataError(f"{name}, line {n}: {text_col!r} is empty. Remove the "
+                                   "record or give it text.")
+        rid = rec.get(id_col) if id_col else None
+        yield (str(rid) if rid is not None else f"{stem}-{n}"), rec[text_col]
+
+
+def read_texts(name: str, text_column: str = "text", id_column: str | None = None,
+               batch_size: int = 1024) -> Iterator[tuple[str, str]]:
+    """The (id, text) pairs of one input, by its kind: Parquet, CSV/TSV, JSON lines or
+    plain text (``-``: stdin). The id column defaults to ``id``; without one, ids are the
+    file's stem and the line or row number."""
+    lower = name.lower()
+    id_col = id_column or "id"
+    if lower.endswith(".parquet"):
+        return parquet_texts(name, batch_size, text_column, id_col)
+    display, lines = open_lines(name)
+    if lower.endswith((".csv", ".tsv")):
+        return csv_texts(display, lines, text_column, id_col,
+                         "\t" if lower.endswith(".tsv") else ",")
+    return paragraph_texts(display, lines, text_column, id_col)
+
+
+def count_records(name: str) -> int | None:
+    """How many records a file holds, for a progress bar's total (None: unknown)."""
+    lower = name.lower()
+    try:
+        if name == "-":
+            return None
+        if lower.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(name).metadata.num_rows
+        with open(name, "rb") as f:
+            n = sum(1 for line in f if line.strip())
+        return n - 1 if lower.endswith((".csv", ".tsv")) else n
+    except (OSError, ImportError):
+        return None
+
+
+def file_columns(path: Path, source: str) -> list[str]:
+    """The column (field) names of a data file, from its first record or header."""
+    if source == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            if source == "csv":
+                import csv
+
+                return next(csv.reader([line]))
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                return []  # the loader reports the line
+            return list(rec) if isinstance(rec, dict) else []
+    return []

@@ -1,0 +1,84 @@
+"""The predictor as an MLflow pyfunc model: ``mlflow.pyfunc.load_model`` and
+``mlflow models serve`` take a column ``text`` and return labels and scores per task.
+
+The model is logged with ``loader_module`` (this module) and the bundle as its data, so
+loading it runs :func:`_load_pyfunc` on the bundle: no pickled wrapper object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PyfuncPredictor:
+    """What MLflow calls: ``predict(model_input, params=None)``."""
+
+    def __init__(self, predictor):
+        self.predictor = predictor
+
+    def predict(self, model_input, params=None):
+        """A DataFrame with one column per task (labels) and ``<task>/<label>`` scores."""
+        import pandas as pd
+
+        if isinstance(model_input, pd.DataFrame):
+            return self.predictor.predict_frame(model_input, "text").reset_index(drop=True)
+        if isinstance(model_input, str):
+            model_input = [model_input]
+        return to_frame(self.predictor, [str(t) for t in model_input])
+
+
+def _load_pyfunc(data_path: str) -> PyfuncPredictor:
+    """MLflow's loader hook: the bundle file (its digest is checked)."""
+    import framing
+
+    path = Path(data_path)
+    if path.is_dir():
+        path = next(path.glob("*.joblib"))
+    return PyfuncPredictor(framing.load(path))
+
+
+def to_frame(predictor, texts):
+    """Predictions as a DataFrame — :meth:`framing.FramingModel.predict_frame`'s columns:
+    ``<task>`` labels and ``<task>/<label>`` scores."""
+    import pandas as pd
+
+    return predictor.predict_frame(pd.DataFrame({"text": [str(t) for t in texts]})
+                                   ).reset_index(drop=True)
+
+
+def log_pyfunc(bundle_path: str | Path, example_texts: list[str], name: str = "model",
+               registered_model_name: str | None = None):
+    """Log the model file as the run's MLflow model ``name`` (registered under
+    ``registered_model_name`` if given) with a signature and an input example; return
+    MLflow's ``ModelInfo`` (its ``model_id`` names it: ``models:/<model_id>``)."""
+    import shutil
+    import tempfile
+
+    import mlflow.pyfunc
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    import framing
+    from framing.predict.model import sha_path
+
+    predictor = framing.load(bundle_path)
+    example = pd.DataFrame({"text": list(example_texts)})
+    signature = infer_signature(example, to_frame(predictor, example["text"]))
+    package = Path(framing.__file__).resolve().parent
+    versions = predictor.card["versions"]
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "bundle"
+        data.mkdir()
+        shutil.copy2(bundle_path, data / Path(bundle_path).name)
+        shutil.copy2(sha_path(bundle_path), data / sha_path(bundle_path).name)
+        card = Path(bundle_path).with_name(f"{Path(bundle_path).stem}.card.md")
+        if card.is_file():
+            shutil.copy2(card, data / card.name)
+        code = Path(tmp) / "framing"  # the package's code, without compiled caches
+        shutil.copytree(package, code, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        return mlflow.pyfunc.log_model(
+            name=name, registered_model_name=registered_model_name,
+            loader_module="framing.track.pyfunc", data_path=str(data),
+            code_paths=[str(code)], signature=signature, input_example=example,
+            pip_requirements=[f"{lib}=={versions[lib]}" for lib in
+                              ("scikit-learn", "numpy", "scipy", "joblib")] + ["pandas"])

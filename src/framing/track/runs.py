@@ -1,0 +1,621 @@
+"""MLflow tracking: one run per job, a parent run per sweep, everything a comparison needs.
+
+Params are the composed config flattened; metrics are every figure of the run's
+:class:`~framing.pipeline.trainer.Report` under the registry's names; artifacts are the config,
+Hydra's folder, the codebook, the per-label report, out-of-fold predictions, plots, top
+features, the model card and the model file; the model is logged as an MLflow pyfunc with
+a signature; the corpus as a dataset input.
+
+Tracking sits on the side of the data flow: it imports the rest of the package, and
+nothing but the entry points (``framing-train``, ``framing``) imports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from framing.config.tree import RunContext, plain
+from framing.core.errors import Terminated, TrackingError
+from framing.core.version import __version__
+from framing.predict.card import markdown
+from framing.predict.model import card_path, sha_path
+
+log = logging.getLogger(__name__)
+
+MAX_PARAM_VALUE = 6000
+#: The experiment tag that tells the MLflow UI this is model training (its runs table),
+#: not GenAI development (traces).
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
+#: A shared view of the runs table (``#/experiments/<id>/runs?viewStateShareKey=framing``)
+#: with the columns a user compares; ``framing ui`` prints its address.
+VIEW_KEY = "framing"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
+#: How long MLflow's HTTP client waits and retries (unless the environment says otherwise).
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "5", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+               "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+SWEEP_TAG = "framing.sweep_dir"
+
+
+def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts to dotted keys; lists stay values."""
+    out: dict[str, Any] = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if isinstance(v, dict) and v:
+                out.update(flatten(v, key))
+            else:
+                out[key] = v
+    return out
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        r = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                           text=True, timeout=5)
+        return r.stdout.strip() or None if r.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def check_server(uri: str, timeout: float = 5.0) -> None:
+    """Fail fast if an http(s) tracking server does not answer its health check."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    url = uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - user's URI
+            if r.status >= 400:
+                raise TrackingError(f"tracking server {uri} answered {r.status} on /health.")
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise TrackingError(
+            f"tracking server {uri} is unreachable ({reason}). Start it, fix tracking.uri, "
+            "or run with tracking=sqlite (local store) or tracking=off.") from None
+
+
+def params(config: dict[str, Any]) -> dict[str, str]:
+    """The resolved config flattened to dotted keys, within MLflow's limits; the codebook
+    and cue lists (logged as artifacts) appear as digests."""
+    out = {}
+    for k, v in flatten(config).items():
+        if k.startswith(("codebook", "cues", "voice")):
+            continue
+        s = json.dumps(v) if isinstance(v, list | dict) else str(v)
+        out[k[:250]] = s[:MAX_PARAM_VALUE]
+    out["codebook.digest"] = _digest(config.get("codebook"))
+    out["cues.digest"] = _digest(config.get("cues"))
+    out["voice.digest"] = _digest(config.get("voice"))
+    return out
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Tracker:
+    """Where runs go; ``enabled=False`` makes every call a no-op."""
+
+    enabled: bool
+    uri: str | None = None
+    artifact_location: str | None = None
+    experiment_name: str = "framing"
+    log_model: bool = True
+    context: RunContext | None = None
+    root: Path | None = None
+    register: str | None = None
+    columns: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, cfg, context: RunContext | None = None) -> Tracker:
+        """Build from the typed config's ``tracking`` and check the store before training."""
+        t = cfg.tracking
+        tasks = [x.name for x in cfg.data.tasks]
+        columns = ("objective", *(f"{x}/macro_f1" for x in tasks),
+                   *(f"test/{x}/macro_f1" for x in tasks if cfg.test is not None))
+        tracker = cls(bool(t.enabled), t.uri, t.artifact_location, cfg.mlflow_experiment,
+                      bool(t.log_model), context or RunContext(), Path(cfg.paths.root),
+                      t.register, columns)
+        if tracker.enabled:
+            os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+            for k, v in HTTP_LIMITS.items():  # a dead server fails in seconds, not minutes
+                os.environ.setdefault(k, v)
+            if not tracker.uri or tracker.uri == "???":
+                raise TrackingError("tracking.uri is not set: give tracking.uri=http://host:5000"
+                                    " (or set MLFLOW_TRACKING_URI), or use tracking=sqlite "
+                                    "or tracking=off.")
+            if "://" not in tracker.uri and tracker.uri != "databricks":
+                raise TrackingError(f"tracking.uri {tracker.uri!r} is a folder; MLflow's file "
+                                    "store is not supported. Use sqlite:///path/to/mlflow.db or "
+                                    "a server URI.")
+            check_server(tracker.uri)
+            if tracker.uri.startswith("sqlite:///"):
+                tracker._init_sqlite(Path(tracker.uri.removeprefix("sqlite:///")))
+        return tracker
+
+    def _init_sqlite(self, db: Path) -> None:
+        """Create or migrate the SQLite store once, under a file lock.
+
+        MLflow creates its tables on first use; parallel sweep jobs doing that at the same
+        time corrupt the store, so the first job does it while the others wait.
+        """
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(db.with_name(db.name + ".lock"), "w")  # noqa: SIM115 - held below
+        except OSError as e:
+            raise TrackingError(f"cannot create the MLflow store {db}: {e.strerror}. Choose a "
+                                "folder you can write to: tracking.uri=sqlite:///path/mlflow.db"
+                                ", or tracking=off.") from None
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            from mlflow.tracking import MlflowClient
+
+            try:
+                MlflowClient(self.uri).search_experiments(max_results=1)
+            except Exception as e:  # noqa: BLE001 - SQLAlchemy and MLflow raise many types
+                text = str(e)
+                if "locked" in text:
+                    advice = ("another program holds a lock on it; wait for it to finish or "
+                              "close it, or log elsewhere with tracking.uri=sqlite:///other.db")
+                elif "full" in text or "disk I/O" in text:
+                    advice = ("the disk it is on is full; free some space or log elsewhere "
+                              "with tracking.uri=sqlite:///other/mlflow.db")
+                elif "unable to open" in text or "readonly" in text or "read-only" in text:
+                    advice = ("it cannot be opened for writing; check the file's and its "
+                              "folder's permissions, or set tracking.uri=sqlite:///other.db")
+                else:
+                    advice = ("it is not a store this MLflow can read; if it is damaged, move "
+                              "it away to start a new one")
+                raise TrackingError(f"cannot open the MLflow store {db}: {advice} "
+                                    f"({_first_line(e)}).") from None
+
+    def _experiment_id(self, client) -> str:
+        exp = client.get_experiment_by_name(self.experiment_name)
+        if exp is None:
+            try:
+                exp_id = client.create_experiment(self.experiment_name,
+                                                  artifact_location=self._artifact_uri())
+            except Exception:  # noqa: BLE001 - a parallel job created it first
+                exp = client.get_experiment_by_name(self.experiment_name)
+                if exp is None:
+                    raise
+                exp_id = exp.experiment_id
+        else:
+            exp_id = exp.experiment_id
+        self._set_view(client, exp_id, exp)
+        return exp_id
+
+    def _set_view(self, client, exp_id: str, exp) -> None:
+        """Make the UI open this experiment on its runs table with the columns a user
+        compares (the ``framing`` shared view): a model-training experiment, not GenAI."""
+        tags = dict(getattr(exp, "tags", None) or {})
+        if tags.get(KIND_TAG) != KIND:
+            client.set_experiment_tag(exp_id, KIND_TAG, KIND)
+        view = json.loads(tags.get(VIEW_TAG, "{}") or "{}")
+        have = list(view.get("selectedColumns") or [])
+        wanted = [f"metrics.`{c}`" for c in self.columns] + [
+            "attributes.`Dataset`", "attributes.`Models`", "params.`model.family`"]
+        columns = have + [c for c in wanted if c not in have]
+        if columns != have or not view:
+            order = ["attributes.`Run Name`", *columns]
+            view = {**view, "selectedColumns": columns, "columnOrder": order,
+                    "hideEmptyCharts": True, "runsHiddenMode": "SHOW_ALL"}
+            client.set_experiment_tag(exp_id, VIEW_TAG, json.dumps(view))
+
+    def _artifact_uri(self) -> str | None:
+        if not self.artifact_location:
+            return None
+        loc = str(self.artifact_location)
+        return loc if "://" in loc else Path(loc).resolve().as_uri()
+
+    def _parent(self, client, exp_id: str) -> str | None:
+        """The sweep's parent run id (created once, under a file lock), or None."""
+        ctx = self.context
+        if ctx is None or not ctx.multirun or ctx.sweep_dir is None:
+            return None
+        sweep_dir = ctx.sweep_dir
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        with open(sweep_dir / ".mlflow_parent.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            id_file = sweep_dir / ".mlflow_parent_run"
+            if id_file.is_file():
+                return id_file.read_text().strip()
+            name = f"sweep {ctx.experiment or 'default'} {sweep_dir.name}"
+            parent = client.create_run(exp_id, run_name=name, tags={
+                SWEEP_TAG: str(sweep_dir), "framing.version": __version__,
+                "framing.role": "sweep"})
+            client.set_terminated(parent.info.run_id)
+            id_file.write_text(parent.info.run_id)
+            return parent.info.run_id
+
+    @contextlib.contextmanager
+    def run(self, cfg, model) -> Iterator[RunLogger]:
+        """A started MLflow run (child of the sweep's parent in a multirun), ended as
+        FINISHED, FAILED (an error) or KILLED (Ctrl-C, SIGTERM)."""
+        if not self.enabled:
+            yield RunLogger(None, None, self)
+            return
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        mlflow.set_tracking_uri(self.uri)
+        client = MlflowClient(self.uri)
+        try:
+            exp_id = self._experiment_id(client)
+            self._end_stale_runs(client, exp_id)
+            parent = self._parent(client, exp_id)
+            data = model.card.get("data") or {}
+            tags = {"framing.version": __version__,
+                    "framing.data_digest": str(data.get("digest")),
+                    "framing.data_name": str(data.get("name")),
+                    "framing.host": socket.gethostname(), "framing.pid": str(os.getpid())}
+            commit = _git_commit(self.root) if self.root else None
+            if commit:
+                tags["framing.git_commit"] = commit
+                tags["mlflow.source.git.commit"] = commit
+            if parent:
+                tags["mlflow.parentRunId"] = parent
+            name = (self.context or RunContext()).run_name(cfg.run_name)
+            active = mlflow.start_run(experiment_id=exp_id, run_name=name, tags=tags)
+        except TrackingError:
+            raise
+        except Exception as e:  # noqa: BLE001 - MLflow raises many types
+            raise TrackingError(f"cannot use the MLflow store {self.uri}: "
+                                f"{_first_line(e)}") from None
+        status = "FINISHED"
+        try:
+            yield RunLogger(mlflow, active.info.run_id, self)
+        except (KeyboardInterrupt, Terminated):
+            status = "KILLED"
+            raise
+        except BaseException:
+            status = "FAILED"
+            raise
+        finally:
+            try:
+                mlflow.end_run(status)
+            except Exception as e:  # noqa: BLE001 - the store may be the failure
+                log.warning("could not mark run %s %s: %s", active.info.run_id, status,
+                            _first_line(e))
+
+    def _end_stale_runs(self, client, exp_id: str) -> None:
+        """Mark KILLED the runs this host left RUNNING from a process that is gone (a
+        training killed with SIGKILL or a machine that went down)."""
+        host = socket.gethostname()
+        try:
+            runs = client.search_runs([exp_id], filter_string=(
+                "attributes.status = 'RUNNING' and tags.`framing.host` = "
+                f"'{host}'"), max_results=200)
+        except Exception:  # noqa: BLE001 - an old store without tags: nothing to do
+            return
+        for r in runs:
+            pid = r.data.tags.get("framing.pid", "")
+            if pid.isdigit() and not _alive(int(pid)):
+                client.set_terminated(r.info.run_id, "KILLED")
+                log.warning("run %s was left RUNNING by process %s, which is gone: marked "
+                            "KILLED", r.info.run_id, pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:400] if text else type(e).__name__
+
+
+@dataclass
+class RunLogger:
+    """Logs one run's params, metrics, artifacts, model and dataset."""
+
+    mlflow: Any
+    run_id: str | None
+    tracker: Tracker
+
+    def log(self, cfg, model, report, corpus, model_path: Path | None) -> str | None:
+        """Everything of one training run (no-op when tracking is off); the id of the
+        logged MLflow model, if one was logged."""
+        if self.mlflow is None:
+            return None
+        mlflow = self.mlflow
+        config = plain(cfg)
+        mlflow.log_params(params(config))
+        choice = getattr(report, "choice", None)
+        if choice:
+            mlflow.log_params(choice_params(choice))
+        mlflow.log_metrics({k.replace(":", "_"): float(v) for k, v in report.metrics.items()
+                            if v is not None and np.isfinite(v)})
+        if corpus is not None:
+            self._log_dataset(corpus)
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            write_artifacts(tmp, config, model, report, corpus)
+            mlflow.log_artifacts(str(tmp))
+        hydra_dir = self.tracker.context.hydra_dir if self.tracker.context else None
+        if hydra_dir is not None:
+            mlflow.log_artifacts(str(hydra_dir), artifact_path="hydra")
+        if model_path is not None:
+            return self._log_model(model_path, corpus.texts[:3] if corpus is not None else
+                                   ["example text"])
+        return None
+
+    def _log_model(self, model_path: Path, examples: list[str]) -> str | None:
+        """The model file, once: inside the MLflow model (its id is returned), or as a
+        ``predictor/`` artifact when no MLflow model is logged."""
+        mlflow = self.mlflow
+        if not self.tracker.log_model:
+            for extra in (model_path, sha_path(model_path), card_path(model_path)):
+                if extra.is_file():
+                    mlflow.log_artifact(str(extra), artifact_path="predictor")
+            return None
+        from framing.track.pyfunc import log_pyfunc
+
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", model_path.stem) or "model"
+        info = log_pyfunc(model_path, examples, name, self.tracker.register)
+        return info.model_id
+
+    def _log_dataset(self, corpus) -> None:
+        import pandas as pd
+
+        df = pd.DataFrame({"id": corpus.ids, "text": corpus.texts})
+        for t in corpus.tasks:
+            df[t.name] = corpus.label_lists(t)
+        source = str(corpus.source)
+        if Path(source).exists():
+            source = Path(source).resolve().as_uri()
+        with warnings.catch_warnings():
+            # MLflow warns that a file URI fits two of its (equivalent) source classes.
+            warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways")
+            ds = self.mlflow.data.from_pandas(df, source=source, name=corpus.name,
+                                              digest=corpus.digest()[:32],
+                                              targets=corpus.tasks[0].name)
+        self.mlflow.log_input(ds, context="training")
+
+
+def choice_params(choice: dict[str, Any]) -> dict[str, str]:
+    """The model choice as run params: ``choice/<task>`` is the chosen candidate (per
+    label, ``label=candidate``, where the labels chose differently)."""
+    out = {}
+    for t in choice.get("tasks") or []:
+        picks = t["chosen"]
+        value = picks[0] if len(set(picks)) == 1 else ", ".join(
+            f"{u}={p}" for u, p in zip(t["units"], picks, strict=True))
+        out[f"choice/{t['task']}"] = value[:5000]
+    out["choice/scheme"] = str(choice.get("scheme"))
+    return out
+
+
+def write_artifacts(out: Path, config: dict[str, Any], model, report, corpus) -> None:
+    """Config, codebook, report, out-of-fold predictions, label issues, top features, card,
+    plots."""
+    import yaml
+
+    from framing.evaluate.plots import write_plots
+
+    def dump(obj):
+        return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True)
+
+    (out / "config.yaml").write_text(dump(config))
+    (out / "codebook.yaml").write_text(dump(config.get("codebook") or {}))
+    (out / "cues.yaml").write_text(dump(config.get("cues") or {}))
+    (out / "voice.yaml").write_text(dump(config.get("voice") or {}))
+    ev = report.evaluation
+    (out / "report.json").write_text(json.dumps(
+        {"strategy": ev.strategy, "metrics": report.metrics, "labels": ev.report,
+         "test_labels": report.test.report if report.test else None,
+         "notes": report.notes}, indent=2))
+    _write_csv(out / "report.csv", ev.report)
+    if corpus is not None:
+        with open(out / "oof_predictions.jsonl", "w") as f:
+            for rec in ev.predictions.records(corpus):
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    if getattr(report, "issues", None) is not None:
+        with open(out / "label_issues.jsonl", "w", encoding="utf-8") as f:
+            for rec in report.issues:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    (out / "top_features.json").write_text(json.dumps(model.top_features(20), indent=2,
+                                                      ensure_ascii=False))
+    (out / "model_card.json").write_text(json.dumps(model.card, indent=2, default=str))
+    (out / "MODEL_CARD.md").write_text(markdown(model.card))
+    choice = getattr(report, "choice", None)
+    if choice:
+        from framing.predict.card import choice_table
+
+        (out / "model_choice.json").write_text(json.dumps(choice, indent=2))
+        (out / "model_choice.md").write_text("# Model choice\n" + "\n".join(
+            choice_table(choice)) + "\n")
+    write_plots(out / "plots", ev)
+    curve = getattr(report, "curve", None)
+    if curve is not None:
+        from framing.evaluate.curve import plot as plot_curve
+
+        (out / "learning_curve.json").write_text(json.dumps(curve.to_dict(), indent=2))
+        (out / "learning_curve.md").write_text("# Learning curve\n\n" + "\n".join(
+            curve.table()) + "\n\n" + "\n".join(f"- {g}" for g in curve.gain_lines()) + "\n")
+        plot_curve(curve, out / "plots" / "learning_curve.png")
+    if report.test is not None:
+        write_plots(out / "plots" / "test", report.test)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    keys = sorted({k for r in rows for k in r}, key=lambda k: (k not in ("task", "label"), k))
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _connect(uri: str):
+    """MLflow, pointed at ``uri`` (a SQLite store's folder made; a server checked)."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import mlflow
+
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    check_server(uri)
+    mlflow.set_tracking_uri(uri)
+    return mlflow
+
+
+def log_evaluation(uri: str, model_path: Path, corpus, evaluation) -> str:
+    """Log ``framing evaluate``'s figures as a run of the experiment ``framing-evaluate``;
+    return the run id."""
+    mlflow = _connect(uri)
+    try:
+        exp = mlflow.set_experiment("framing-evaluate")
+        with mlflow.start_run(experiment_id=exp.experiment_id,
+                              run_name=f"{model_path.stem} on {corpus.name}") as run:
+            mlflow.set_tags({"framing.version": __version__, "framing.model": str(model_path),
+                             "framing.data_digest": corpus.digest(),
+                             "framing.data_name": corpus.name})
+            mlflow.log_metrics({f"test/{k}".replace(":", "_"): float(v)
+                                for k, v in evaluation.metrics.items()
+                                if v is not None and np.isfinite(v)})
+            mlflow.log_dict({"labels": evaluation.report}, "report.json")
+            return run.info.run_id
+    except Exception as e:  # noqa: BLE001 - MLflow raises many types
+        raise TrackingError(f"cannot log to {uri}: {e}") from None
+
+
+def log_simulation(uri: str, curve, figure: Path, overrides: str = "") -> str:
+    """Log a simulated annotation loop (``framing simulate``) as a run of the experiment
+    ``framing-simulate``: per strategy, macro-F1 at each batch (metric steps), the table,
+    the curves as JSON and the figure; return the run id."""
+    mlflow = _connect(uri)
+    settings = curve.settings
+    try:
+        exp = mlflow.set_experiment("framing-simulate")
+        name = f"{settings.get('corpus')} start {settings.get('start_articles')} batch " \
+               f"{settings.get('batch')}" + (f" {overrides}" if overrides else "")
+        with mlflow.start_run(experiment_id=exp.experiment_id, run_name=name[:250]) as run:
+            mlflow.set_tags({"framing.version": __version__, "framing.role": "simulation"})
+            mlflow.log_params({k: json.dumps(v) if isinstance(v, list) else str(v)
+                               for k, v in {**settings, "overrides": overrides}.items()})
+            for strategy, rows in curve.scores.items():
+                for step, row in enumerate(rows):
+                    mlflow.log_metrics({f"{strategy}/{k}": float(v) for k, v in row.items()},
+                                       step=step)
+                mlflow.log_metric(f"{strategy}/mean_macro_f1",
+                                  float(np.mean([r["macro_f1"] for r in rows])))
+            mlflow.log_dict(curve.to_dict(), "learning_curve.json")
+            mlflow.log_text("\n".join(curve.table()) + "\n", "learning_curve.txt")
+            mlflow.log_artifact(str(figure))
+            return run.info.run_id
+    except Exception as e:  # noqa: BLE001 - MLflow raises many types
+        raise TrackingError(f"cannot log to {uri}: {_first_line(e)}") from None
+
+
+def log_curve(uri: str, curve, figure: Path, overrides: str = "") -> str:
+    """Log a learning curve (``framing learning-curve``) as a run of the experiment
+    ``framing-learning-curve``: per task, mean macro-F1 at each size (the size as the
+    metric's step), the expected gain, the table, the curve as JSON and the figure; return
+    the run id."""
+    mlflow = _connect(uri)
+    try:
+        exp = mlflow.set_experiment("framing-learning-curve")
+        name = f"{curve.corpus} learning curve" + (f" {overrides}" if overrides else "")
+        with mlflow.start_run(experiment_id=exp.experiment_id, run_name=name[:250]) as run:
+            mlflow.set_tags({"framing.version": __version__, "framing.role": "learning-curve"})
+            mlflow.log_params({"corpus": curve.corpus, "unit": curve.unit,
+                               "draws": curve.draws, "sizes": json.dumps(curve.sizes),
+                               "overrides": overrides[:5000]})
+            for t in curve.scores:
+                for k, m in enumerate(curve.sizes):
+                    mlflow.log_metric(f"{t}/macro_f1", curve.point(t, k)[0], step=int(m))
+                g = curve.gain.get(t)
+                if g is not None:
+                    mlflow.log_metric(f"{t}/gain_{g['more']}_more", g["gain"])
+            mlflow.log_dict(curve.to_dict(), "learning_curve.json")
+            mlflow.log_text("\n".join(curve.table() + [""] + curve.gain_lines()) + "\n",
+                            "learning_curve.md")
+            mlflow.log_artifact(str(figure))
+            return run.info.run_id
+    except Exception as e:  # noqa: BLE001 - MLflow raises many types
+        raise TrackingError(f"cannot log to {uri}: {_first_line(e)}") from None
+
+
+def sweep_summary(sweep_dir: Path, uri: str | None) -> list[str]:
+    """Rank a sweep's jobs by objective (lines to print) and, when the sweep was
+    tracked, give its parent run the best child's id, overrides, params and objective."""
+    results = sweep_dir / "results.jsonl"
+    if not results.is_file():
+        return []
+    jobs = [json.loads(x) for x in results.read_text(encoding="utf-8").splitlines() if x]
+    jobs.sort(key=lambda j: -j["objective"])
+    lines = ["sweep results, best first (objective; job; overrides; run):"]
+    for j in jobs:
+        over = " ".join(o for o in j["overrides"] if not o.startswith(("hydra", "tracking")))
+        lines.append(f"  {j['objective']:.4f}  #{j['job']}  {over}  {j['run_id'] or ''}")
+    parent_file = sweep_dir / ".mlflow_parent_run"
+    best = jobs[0]
+    if best.get("model"):
+        lines.append(f"best model: {best['model']}")
+    if uri and parent_file.is_file() and best.get("run_id"):
+        from mlflow.entities import Metric, Param, RunTag
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(uri)
+        parent = parent_file.read_text().strip()
+        child = client.get_run(best["run_id"])
+        stamp = int(child.info.end_time or 0)
+        # the parent's row shows the best child's figures (its objective and the rest)
+        figures = {**child.data.metrics, "best_objective": best["objective"]}
+        metrics = [Metric(k, v, stamp, 0) for k, v in figures.items()]
+        for start in range(0, len(metrics), 900):  # MLflow's batch limit is 1,000
+            client.log_batch(parent, metrics=metrics[start:start + 900])
+        client.log_batch(parent, params=[Param(k, v) for k, v in child.data.params.items()],
+                         tags=[RunTag("framing.best_run_id", best["run_id"]),
+                               RunTag("framing.best_overrides", " ".join(best["overrides"]))])
+        lines.append(f"best run {best['run_id']} is tagged on the sweep's parent run {parent}")
+    return lines
+
+
+class SweepSummary:
+    """Hydra callback: at the end of a multirun, print the ranked jobs and mark the best.
+
+    Hydra instantiates it from ``hydra.callbacks`` (``conf/train.yaml``).
+    """
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        """Print the ranking; tag the parent run when tracking is on."""
+        try:
+            uri = config.tracking.uri if config.tracking.enabled else None
+            lines = sweep_summary(Path(config.hydra.sweep.dir), uri)
+        except Exception as e:  # noqa: BLE001 - a summary must not fail the sweep
+            log.warning("no sweep summary: %s", _first_line(e))
+            return
+        for line in lines:
+            print(line, flush=True)
+
+    def __getattr__(self, name):
+        # The other callback hooks (on_job_start, ...) do nothing.
+        if name.startswith("on_"):
+            return lambda *a, **k: None
+        raise AttributeError(name)
