@@ -17,6 +17,9 @@ finds those sentences:
 into a :class:`SentenceTable` (columns of arrays), with the same results.
 
 numpy and the standard library.
+
+One module, over 600 lines: sentence splitting, quotation and attribution and the voice
+rule read the same spans, for one text and for a whole batch.
 """
 
 from __future__ import annotations
