@@ -41,13 +41,21 @@ def question(path: Path) -> str:
     return q.split("? ")[0].rstrip("?") + "?" if q else ""
 
 
-def run(name: str, n_boot: int, overrides: list[str]) -> dict[str, float]:
+def dev_set() -> Path | None:
+    """The dev set's file, where the shared corpora are beside the project."""
+    from framing.config.tree import compose
+
+    path = Path(compose(["test=devset"]).test.path)
+    return path if path.is_file() else None
+
+
+def run(name: str, n_boot: int, overrides: list[str], dev: bool = True) -> dict[str, float]:
     """Every figure of one experiment (seeds out of fold, ``test/…`` on the dev set)."""
     from framing.config.tree import compose
     from framing.pipeline.trainer import Trainer
 
-    cfg = compose([f"experiment={name}", "tracking=off", "test=devset", f"eval.n_boot={n_boot}",
-                   *overrides])
+    cfg = compose([f"experiment={name}", "tracking=off", *(["test=devset"] if dev else []),
+                   f"eval.n_boot={n_boot}", *overrides])
     trainer = Trainer(cfg)
     corpus, test = trainer.load_data()
     _, report = trainer.fit(corpus, test)
@@ -63,6 +71,14 @@ def _ci(m: dict[str, float], task: str, prefix: str = "") -> str:
     return f"{v:.3f} [{lo:.3f}, {hi:.3f}]" if lo is not None else f"{v:.3f}"
 
 
+def _f(m: dict[str, float], k: str, absent: float | None = None) -> str:
+    """A figure to three places; "—" where the run has none (no dev set)."""
+    if not any(x.startswith("test/") for x in m):
+        return "—"
+    v = m.get(k, absent)
+    return "—" if v is None else f"{v:.3f}"
+
+
 def table(rows: list[tuple[str, str, dict[str, float]]]) -> list[str]:
     """Markdown: one row per experiment, then the baselines of the first."""
     labels = ("security", "economy", "diplomacy", "gaza")
@@ -70,22 +86,19 @@ def table(rows: list[tuple[str, str, dict[str, float]]]) -> list[str]:
            "dev promotional F1 | dev theme F1: security / economy / diplomacy / gaza |",
            "| --- " * 8 + "|"]
     for name, q, m in rows:
-        per = " / ".join(f"{m.get(key('theme', 'f1', lab, prefix='test'), float('nan')):.3f}"
-                         for lab in labels)
+        per = " / ".join(_f(m, key("theme", "f1", lab, prefix="test")) for lab in labels)
         out.append(f"| `{name}` | {q} | {_ci(m, 'theme')} | {_ci(m, 'tone')} | "
                    f"{_ci(m, 'theme', 'test/')} | {_ci(m, 'tone', 'test/')} | "
-                   f"{m.get(key('tone', 'f1', 'promotional', prefix='test'), float('nan')):.3f} |"
-                   f" {per} |")
+                   f"{_f(m, key('tone', 'f1', 'promotional', prefix='test'))} | {per} |")
     if rows:
         m = rows[0][2]
         for b, what in (("majority", "training prior"), ("codebook", "codebook rules alone")):
             p, t = f"baseline/{b}/", f"test/baseline/{b}/"
-            per = " / ".join(f"{m.get(key('theme', 'f1', lab, prefix=t), 0):.3f}"
-                             for lab in labels)
-            promo = m.get(key("tone", "f1", "promotional", prefix=t), 0)
+            per = " / ".join(_f(m, key("theme", "f1", lab, prefix=t), 0) for lab in labels)
+            promo = _f(m, key("tone", "f1", "promotional", prefix=t), 0)
             out.append(f"| *{b} baseline* | {what} | {_ci(m, 'theme', p)} | "
                        f"{_ci(m, 'tone', p)} | {_ci(m, 'theme', t)} | {_ci(m, 'tone', t)} | "
-                       f"{promo:.3f} | {per} |")
+                       f"{promo} | {per} |")
     return out
 
 
@@ -107,8 +120,12 @@ def main(argv=None) -> int:
     overrides = [o for o in args.overrides if o != "--"]
     rows = []
     t0 = time.perf_counter()
+    dev = dev_set() is not None
+    if not dev:
+        print("no dev set (the shared corpora are not beside the project, or FRAMING_SHARED "
+              "does not point to them): the dev columns stay empty", file=sys.stderr)
     for name in names:
-        m = run(name, args.n_boot, overrides)
+        m = run(name, args.n_boot, overrides, dev)
         rows.append((name, question(folder / f"{name}.yaml"), m))
         print(table(rows[-1:])[2], flush=True)
     lines = table(rows)

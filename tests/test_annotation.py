@@ -286,7 +286,8 @@ def test_training_writes_label_issues_to_mlflow_and_beside_the_model(tmp_path, c
     issues = [json.loads(x) for x in review.read_text().splitlines()]
     assert {r["id"] for r in issues[:4]} == set(FLIPPED)
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    (run,) = client.search_runs([client.get_experiment_by_name("framing/frames").experiment_id])
+    (run,) = client.search_runs([client.get_experiment_by_name("framing/frames").experiment_id],
+                                "tags.`framing.role` = 'model'")
     assert run.data.metrics["issues/total"] == len(issues)
     assert run.data.metrics["issues/topics/health"] >= 1
     local = client.download_artifacts(run.info.run_id, "label_issues.jsonl", str(tmp_path))

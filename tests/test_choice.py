@@ -306,7 +306,7 @@ def test_a_tracked_run_logs_its_choice_and_learning_curve(tmp_path):
     assert "## Learning curve" in md and "more articles (from 5): expected" in md
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     exp = client.get_experiment_by_name("framing/seeds")
-    (run,) = client.search_runs([exp.experiment_id])
+    (run,) = client.search_runs([exp.experiment_id], "tags.`framing.role` = 'model'")
     assert run.data.params["choice/tone"] in {c["name"] for c in
                                               settings(compose([])).model.candidates}
     assert "curve/theme/4" in run.data.metrics and "time/choice_seconds" in run.data.metrics

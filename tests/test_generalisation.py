@@ -170,7 +170,7 @@ def test_framing_evaluate_logs_to_mlflow(trained, tmp_path):
     assert code == 0, err
     client = MlflowClient(f"sqlite:///{db}")
     exp = client.get_experiment_by_name("framing-evaluate")
-    (run,) = client.search_runs([exp.experiment_id])
+    (run,) = client.search_runs([exp.experiment_id], "tags.`framing.role` = 'evaluation'")
     assert "test/theme/macro_f1" in run.data.metrics
     assert run.data.tags["framing.data_name"] == "paragraphs"
 

@@ -17,7 +17,8 @@ from conftest import SEEDS, run_cli
 def runs_of(db):
     client = MlflowClient(f"sqlite:///{db}")
     exp = client.get_experiment_by_name("framing/seeds")
-    return client, client.search_runs([exp.experiment_id])
+    return client, [r for r in client.search_runs([exp.experiment_id])
+                    if r.data.tags.get("framing.role") != "baseline"]
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +41,18 @@ def test_run_has_params_metrics_and_tags(tracked_run):
     assert len(p["codebook.digest"]) == 16
     for key in ("theme/macro_f1", "theme/macro_f1/ci_low", "theme/macro_f1/ci_high",
                 "theme/security/f1", "theme/gaza/precision", "tone/macro_f1", "tone/accuracy",
-                "tone/roc_auc", "tone/log_loss", "baseline/majority/tone/macro_f1",
-                "baseline/codebook/theme/macro_f1", "time/fit_seconds", "time/eval_seconds"):
+                "tone/roc_auc", "tone/log_loss", "time/fit_seconds", "time/eval_seconds"):
         assert key in m, key
+    # the baselines' figures are in runs of their own, named after the model's metrics
+    assert not [k for k in m if "baseline" in k]
+    base = {client.get_run(i).info.run_name: client.get_run(i)
+            for i in t["framing.baseline_runs"].split(",")}
+    assert set(base) == {"baseline: codebook", "baseline: majority"}
+    for b in base.values():
+        assert b.info.status == "FINISHED" and "mlflow.parentRunId" not in b.data.tags
+        assert {"theme/macro_f1", "tone/macro_f1", "tone/accuracy"} <= set(b.data.metrics)
+        assert b.data.tags["framing.data_digest"] == t["framing.data_digest"]
+    assert base["baseline: majority"].data.metrics["tone/macro_f1"] < m["tone/macro_f1"]
     model = framing.load(cfg.output.model_path)
     assert m["theme/macro_f1"] == pytest.approx(model.card["evaluation"]["metrics"]
                                                 ["theme/macro_f1"])
@@ -129,6 +139,14 @@ def test_parallel_sweep_gives_a_parent_with_every_child(tmp_path):
     assert all(r.info.status == "FINISHED" and "theme/macro_f1" in r.data.metrics
                for r in children)
     assert sorted(r.info.run_name for r in children)[0].startswith("default model.C=")
+    # four jobs on one corpus: its baselines are logged once, and every job names them
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("framing/seeds")
+    base = client.search_runs([exp.experiment_id], "tags.`framing.role` = 'baseline'")
+    assert sorted(r.info.run_name for r in base) == ["baseline: codebook", "baseline: majority"]
+    assert {r.data.tags["framing.baseline_runs"] for r in children} == {
+        ",".join(sorted((r.info.run_id for r in base),
+                        key=lambda i: client.get_run(i).info.run_name))}
 
 
 @pytest.mark.slow
@@ -255,8 +273,11 @@ def test_ui_opens_runs_tables_and_stops_with_its_workers(tracked_run):
     try:
         lines = [ui.stdout.readline() for _ in range(2)]
         exp = client.get_experiment(run.info.experiment_id)
-        assert f"{exp.name}: http://127.0.0.1:{port}/#/experiments/{exp.experiment_id}" \
-               "/runs?viewStateShareKey=framing" in lines[1]
+        table = (f"http://127.0.0.1:{port}/#/experiments/{exp.experiment_id}"
+                 "/runs?viewStateShareKey=framing")
+        # the first line gives the runs table to open, not MLflow's start page
+        assert lines[0].startswith(f"MLflow UI: open {table} ")
+        assert f"{exp.name}: {table}" in lines[1]
         assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
         view = json.loads(exp.tags["mlflow.sharedViewState.framing"])
         assert "metrics.`theme/macro_f1`" in view["selectedColumns"]

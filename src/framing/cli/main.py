@@ -30,6 +30,7 @@ from framing.core.errors import (
     FramingError,
     Terminated,
     describe_os_error,
+    missing_extra,
     terminate_on_sigterm,
 )
 
@@ -121,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=5000)
     s.add_argument("--uri", help="tracking store URI (default: the project's mlflow.db)")
+    s.add_argument("--no-browser", dest="browser", action="store_false",
+                   help="do not open the runs table in the desktop's browser")
     s.set_defaults(func=cmd_ui)
     return p
 
@@ -284,6 +287,11 @@ def _run(args) -> int:
             sys.stderr.close()
             return 0
         return _fail(describe_os_error(e), e, 2)
+    except ModuleNotFoundError as e:
+        message = missing_extra(e, f"framing {args.command}")
+        if message is None:
+            raise
+        return _fail(message, e, 2)
     except KeyboardInterrupt as e:
         return _fail("interrupted", e, 130)
     except Terminated as e:

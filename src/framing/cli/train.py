@@ -19,6 +19,7 @@ from framing.core.errors import (
     Terminated,
     TrackingError,
     describe_os_error,
+    require_extra,
     terminate_on_sigterm,
 )
 from framing.predict.storage import fault
@@ -229,6 +230,10 @@ def main() -> None:
     from framing.config.tree import describe_config_error
 
     logging.basicConfig(format="[%(levelname)s] %(name)s: %(message)s", level=logging.INFO)
+    try:
+        require_extra("train", "framing-train")
+    except FramingError as e:
+        _exit(str(e), 2)
     register()
     # Composition errors reach us instead of Hydra's multi-line report: one line, exit 2.
     os.environ["HYDRA_FULL_ERROR"] = "1"

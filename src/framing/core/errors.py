@@ -73,3 +73,41 @@ def describe_os_error(e: OSError) -> str:
     }.get(e.errno, e.strerror or str(e))
     where = e.filename or "(a file)"
     return f"{where}: {advice}."
+
+
+#: The optional parts of the package (pyproject.toml's extras) and the libraries each
+#: brings: a command that needs one names the extra to install instead of a traceback.
+EXTRAS = {
+    "train": ("hydra", "omegaconf", "hydra_plugins", "mlflow", "datasets", "pyarrow",
+              "pandas", "matplotlib", "tqdm", "krippendorff"),
+    "scale": ("dask", "distributed"),
+    "cluster": ("submitit",),
+    "spark": ("pyspark",),
+    "issues": ("cleanlab",),
+}
+
+
+def missing_extra(e: ModuleNotFoundError, command: str) -> str | None:
+    """One line for a library of an extra that is not installed, or None (not ours)."""
+    top = (e.name or "").split(".")[0]
+    extra = next((x for x, mods in EXTRAS.items() if top in mods), None)
+    if extra is None:
+        return None
+    return (f"{command} needs the '{extra}' extra ({top} is not installed): pip install "
+            f"'framing[{extra}]' (from a clone of the project: pip install -e '.[{extra}]')")
+
+
+def require_extra(extra: str, command: str) -> None:
+    """Raise :class:`FramingError` naming the extra when its libraries are missing."""
+    import importlib.util
+
+    for mod in EXTRAS[extra]:
+        if mod in ("hydra_plugins", "pandas"):
+            continue
+        try:
+            found = importlib.util.find_spec(mod) is not None
+        except (ImportError, ValueError):  # a broken install is as good as none
+            found = False
+        if not found:
+            e = ModuleNotFoundError(f"No module named {mod!r}", name=mod)
+            raise FramingError(missing_extra(e, command))

@@ -26,6 +26,7 @@ import re
 import socket
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -56,6 +57,9 @@ VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
 HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "5", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
 SWEEP_TAG = "framing.sweep_dir"
+#: A baseline's run carries the digest of its corpus and figures; a model run names the
+#: baseline runs it was measured against.
+BASELINE_TAG, BASELINE_RUNS_TAG = "framing.baseline_key", "framing.baseline_runs"
 
 
 def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
@@ -271,7 +275,8 @@ class Tracker:
             tags = {"framing.version": __version__,
                     "framing.data_digest": str(data.get("digest")),
                     "framing.data_name": str(data.get("name")),
-                    "framing.host": socket.gethostname(), "framing.pid": str(os.getpid())}
+                    "framing.host": socket.gethostname(), "framing.pid": str(os.getpid()),
+                    "framing.role": "model"}
             commit = _git_commit(self.root) if self.root else None
             if commit:
                 tags["framing.git_commit"] = commit
@@ -319,6 +324,72 @@ class Tracker:
                             "KILLED", r.info.run_id, pid)
 
 
+def split_baselines(metrics: dict[str, float]) -> tuple[dict[str, float],
+                                                        dict[str, dict[str, float]]]:
+    """The model's own metrics, and each baseline's under the model's metric names
+    (``baseline/codebook/theme/macro_f1`` -> ``codebook``: ``theme/macro_f1``)."""
+    own: dict[str, float] = {}
+    baselines: dict[str, dict[str, float]] = {}
+    for k, v in metrics.items():
+        test, rest = ("test/", k[5:]) if k.startswith("test/") else ("", k)
+        if rest.startswith("baseline/") and rest.count("/") >= 2:
+            _, name, metric = rest.split("/", 2)
+            baselines.setdefault(name, {})[test + metric] = v
+        else:
+            own[k] = v
+    return own, baselines
+
+
+def log_baselines(mlflow, uri: str, baselines: dict[str, dict[str, float]],
+                  data: dict[str, Any]) -> list[str]:
+    """One run per baseline and corpus, logged once; the ids of the runs.
+
+    The baselines' figures live in runs of their own (``baseline: codebook``), under the
+    model's metric names, so the runs table lists them beside the models, and a model
+    run's compare and chart views start with the model's own figures. A later run whose
+    baselines score the same on the same data links to the existing run instead of
+    repeating its figures.
+    """
+    from mlflow.entities import Metric
+
+    client = mlflow.tracking.MlflowClient(uri)
+    exp_id = mlflow.active_run().info.experiment_id
+    ids = []
+    with _store_lock(uri):
+        for name, metrics in sorted(baselines.items()):
+            key = _digest({"data": data.get("digest"), "baseline": name,
+                           "metrics": sorted(metrics.items())})
+            found = client.search_runs([exp_id], filter_string=(
+                f"tags.`{BASELINE_TAG}` = '{key}'"), max_results=1)
+            if found:
+                ids.append(found[0].info.run_id)
+                continue
+            run = client.create_run(exp_id, run_name=f"baseline: {name}", tags={
+                BASELINE_TAG: key, "framing.role": "baseline",
+                "framing.data_digest": str(data.get("digest")),
+                "framing.data_name": str(data.get("name")), "framing.version": __version__})
+            items = sorted(metrics.items())
+            now = int(1000 * time.time())
+            for start in range(0, len(items), 900):
+                client.log_batch(run.info.run_id, metrics=[
+                    Metric(k, v, now, 0) for k, v in items[start:start + 900]])
+            client.set_terminated(run.info.run_id)
+            ids.append(run.info.run_id)
+    return ids
+
+
+@contextlib.contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """Parallel jobs on one SQLite store log a corpus's baselines once."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    db = Path(uri.removeprefix("sqlite:///"))
+    with open(db.with_name(db.name + ".baselines.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -353,8 +424,14 @@ class RunLogger:
         choice = getattr(report, "choice", None)
         if choice:
             mlflow.log_params(choice_params(choice))
-        mlflow.log_metrics({k.replace(":", "_"): float(v) for k, v in report.metrics.items()
-                            if v is not None and np.isfinite(v)})
+        metrics = {k.replace(":", "_"): float(v) for k, v in report.metrics.items()
+                   if v is not None and np.isfinite(v)}
+        own, baselines = split_baselines(metrics)
+        mlflow.log_metrics(own)
+        if baselines:
+            ids = log_baselines(mlflow, self.tracker.uri, baselines,
+                                model.card.get("data") or {})
+            mlflow.set_tag(BASELINE_RUNS_TAG, ",".join(ids))
         if corpus is not None:
             self._log_dataset(corpus)
         with tempfile.TemporaryDirectory() as tmp:
@@ -496,11 +573,17 @@ def log_evaluation(uri: str, model_path: Path, corpus, evaluation) -> str:
         with mlflow.start_run(experiment_id=exp.experiment_id,
                               run_name=f"{model_path.stem} on {corpus.name}") as run:
             mlflow.set_tags({"framing.version": __version__, "framing.model": str(model_path),
+                             "framing.role": "evaluation",
                              "framing.data_digest": corpus.digest(),
                              "framing.data_name": corpus.name})
-            mlflow.log_metrics({f"test/{k}".replace(":", "_"): float(v)
-                                for k, v in evaluation.metrics.items()
-                                if v is not None and np.isfinite(v)})
+            own, baselines = split_baselines({
+                f"test/{k}".replace(":", "_"): float(v) for k, v in evaluation.metrics.items()
+                if v is not None and np.isfinite(v)})
+            mlflow.log_metrics(own)
+            if baselines:
+                ids = log_baselines(mlflow, uri, baselines, {"digest": corpus.digest(),
+                                                             "name": corpus.name})
+                mlflow.set_tag(BASELINE_RUNS_TAG, ",".join(ids))
             mlflow.log_dict({"labels": evaluation.report}, "report.json")
             return run.info.run_id
     except Exception as e:  # noqa: BLE001 - MLflow raises many types
