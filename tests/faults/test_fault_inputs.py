@@ -107,13 +107,20 @@ CASES = [
     (["tracking.uri=sqlite:////etc/hostname/x.db"], "cannot create the MLflow store"),
     (["-m", "model.C=1,abc"], "model.C=abc: Value 'abc' of type 'str' could not be "
                               "converted to Float"),
+    (["+model.foo=1"], "model.foo: no such setting in model (its settings: C, alpha,"),
+    (["+data.foo=1"], "data.foo: no such setting in data (its settings: fold_column,"),
+    (["+features.bogus.enabled=true"], "features.bogus: no such setting in features (its "
+                                       "settings: aux, char, codebook, hashing, style,"),
+    (["data.tasks=[{name: t, labels: [a, b], colour: red}]", "data=jsonl",
+      "data.path={corpus}"], "data.tasks: Key 'colour' not in 'TaskConfig'"),
 ]
 
 
 @pytest.mark.parametrize("args, message", CASES, ids=[
     "label with ?", "task name with /", "repeated label", "one group", "n_boot type",
     "seed type", "holdout range", "ngram range", "class weight", "n_jobs 0", "source",
-    "voice cut", "store under a file", "sweep job with a bad value"])
+    "voice cut", "store under a file", "sweep job with a bad value", "+model.foo",
+    "+data.foo", "+features.bogus", "unknown task key"])
 def test_training_refuses_bad_settings_before_any_work(tmp_path, args, message):
     corpus = write_jsonl(tmp_path / "c.jsonl", [{"id": f"r{i}", "text": f"word {i}",
                                                 "t": "a" if i % 2 else "b", "g": "one"}

@@ -153,6 +153,7 @@ def settings(cfg) -> TrainConfig:
 
     if isinstance(cfg, TrainConfig):
         return cfg
+    unknown_keys(cfg)
     try:
         obj = OmegaConf.to_object(cfg)
     except MissingMandatoryValue as e:
@@ -167,6 +168,35 @@ def settings(cfg) -> TrainConfig:
         raise FramingConfigError("the config does not follow the framing schema; start from "
                                  "conf/train.yaml (its defaults list names framing_schema).")
     return obj
+
+
+def unknown_keys(cfg, where: str = "") -> None:
+    """Refuse a key the schema does not declare: one added with ``+`` (``+model.foo=1``)
+    or by a config file would otherwise be dropped when the config becomes typed."""
+    from dataclasses import fields, is_dataclass
+
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
+    def inner(node) -> bool:  # a nested config to check (an interpolation is checked
+        return (isinstance(node, DictConfig | ListConfig) and not node._is_missing()  # at
+                and not node._is_none() and not node._is_interpolation())  # its source)
+
+    if isinstance(cfg, ListConfig):
+        for i in range(len(cfg)):
+            if inner(node := cfg._get_node(i)):
+                unknown_keys(node, f"{where}[{i}]")
+        return
+    kind = OmegaConf.get_type(cfg)
+    known = {f.name for f in fields(kind)} if is_dataclass(kind) else None
+    for k in cfg:
+        name = f"{where}.{k}" if where else str(k)
+        if known is not None and k not in known:
+            group = where or "the top level"
+            raise FramingConfigError(
+                f"{name}: no such setting in {group} (its settings: {', '.join(sorted(known))}); "
+                "check the spelling, or see `framing-train --cfg job`.")
+        if inner(node := cfg._get_node(k)):
+            unknown_keys(node, name)
 
 
 def plain(cfg) -> dict[str, Any]:
