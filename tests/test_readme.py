@@ -67,8 +67,9 @@ def project(trained, tmp_path_factory):
     for src in trained[0].parent.iterdir():
         if src.is_file() and src.name.startswith("framing."):
             shutil.copy2(src, w / "models" / src.name)
-    article = sorted(SEEDS.glob("*.txt"))[0]
+    article, other = sorted(SEEDS.glob("*.txt"))[:2]
     shutil.copy2(article, w / "article.txt")
+    shutil.copy2(other, w / "other.txt")
     seeds = [json.loads(x) for x in (SEEDS / "paragraphs.jsonl").read_text().splitlines()]
     (w / "notes.txt").write_text("\n".join(r["text"] for r in seeds[:3]) + "\n")
     shutil.copy2(SEEDS / "paragraphs.jsonl", w / "labelled.jsonl")

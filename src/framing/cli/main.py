@@ -1,6 +1,6 @@
 """``framing``: label paragraphs with a model, and run the annotation loop around it.
 
-Segment, predict, explain, evaluate; agree, adjudicate, queue, export, import, simulate;
+Segment, predict, explain, evaluate, report; agree, adjudicate, queue, export, import, simulate;
 open the MLflow UI.
 
 ``segment``, ``predict`` and ``explain`` need only the predictor's dependencies.
@@ -25,6 +25,7 @@ from framing.cli.common import (
 )
 from framing.cli.curve import _sizes, cmd_learning_curve
 from framing.cli.label import cmd_evaluate, cmd_explain, cmd_info, cmd_predict, cmd_segment
+from framing.cli.report import cmd_report
 from framing.cli.ui import cmd_ui
 from framing.core.errors import (
     FramingError,
@@ -113,6 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mlflow", nargs="?", const="project", metavar="URI",
                    help="also log a run (default store: the project's mlflow.db)")
     s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("report", help="an HTML page of how the model reads an article (one "
+                       "page per article and an index for several)")
+    s.add_argument("model", help="model file (.joblib)")
+    s.add_argument("files", nargs="+", metavar="ARTICLE.txt",
+                   help="raw article text files (UTF-8), cut into paragraphs as framing "
+                   "segment does")
+    s.add_argument("-o", "--output", required=True, metavar="FILE.html|FOLDER",
+                   help="the page (one article), or a folder for a page per article and an "
+                   "index.html (several articles, or a name ending in /)")
+    s.add_argument("-k", type=_positive, default=8,
+                   help="features explained per label (default 8)")
+    s.add_argument("--mlflow", nargs="?", const="project", metavar="URI",
+                   help="also log the pages as artifacts of a run (default store: the "
+                   "project's mlflow.db)")
+    s.set_defaults(func=cmd_report)
 
     _annotation_parsers(sub)
     s = sub.add_parser("info", help="versions, the MLflow store and the models found")
@@ -257,8 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # argparse leaves file names given after an option (predict MODEL --article FILE).
-    if extra and args.command in ("predict", "segment", "agree", "adjudicate", "queue",
-                                  "simulate") and not any(
+    if extra and args.command in ("predict", "segment", "report", "agree", "adjudicate",
+                                  "queue", "simulate") and not any(
             e.startswith("-") and e != "-" for e in extra):
         if args.command == "simulate":
             args.overrides = [*args.overrides, *extra]

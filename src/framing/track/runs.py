@@ -590,6 +590,30 @@ def log_evaluation(uri: str, model_path: Path, corpus, evaluation) -> str:
         raise TrackingError(f"cannot log to {uri}: {e}") from None
 
 
+def log_report(uri: str, model_path: Path, pages: list[Path], profiles: dict[str, Any]
+               ) -> str:
+    """Log ``framing report``'s pages as artifacts (``report/``) of a run of the experiment
+    ``framing-report``, with each article's profile (``report/profiles.json``); return the
+    run id."""
+    mlflow = _connect(uri)
+    try:
+        exp = mlflow.set_experiment("framing-report")
+        name = f"{model_path.stem} report of {len(profiles)} article" + \
+            ("s" if len(profiles) != 1 else "")
+        with mlflow.start_run(experiment_id=exp.experiment_id, run_name=name) as run:
+            mlflow.set_tags({"framing.version": __version__, "framing.model": str(model_path),
+                             "framing.role": "report"})
+            mlflow.log_params({"articles": len(profiles),
+                               "paragraphs": sum(p["n_paragraphs"]
+                                                 for p in profiles.values())})
+            for page in pages:
+                mlflow.log_artifact(str(page), artifact_path="report")
+            mlflow.log_dict(profiles, "report/profiles.json")
+            return run.info.run_id
+    except Exception as e:  # noqa: BLE001 - MLflow raises many types
+        raise TrackingError(f"cannot log to {uri}: {_first_line(e)}") from None
+
+
 def log_simulation(uri: str, curve, figure: Path, overrides: str = "") -> str:
     """Log a simulated annotation loop (``framing simulate``) as a run of the experiment
     ``framing-simulate``: per strategy, macro-F1 at each batch (metric steps), the table,
