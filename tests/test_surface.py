@@ -102,11 +102,24 @@ def test_a_model_of_another_corpus_is_not_replaced(home):
 
 
 def test_a_sweep_ends_ranked_and_marks_its_best_child(home):
-    code, out = train(home, "-m", "model.C=0.01,1", f"hydra.sweep.dir={home / 'sweep'}")
+    code, out = train(home, "-m", "model=logreg", "model.C=0.01,1",
+                      f"hydra.sweep.dir={home / 'sweep'}")
     assert code == 0, out[-2000:]
     ranking = out.split("sweep results, best first")[1].splitlines()[1:3]
     values = [float(line.split()[0]) for line in ranking]
     assert values == sorted(values, reverse=True)
+    # the best job's margin over the runner-up, paired over the articles of both jobs'
+    # out-of-fold predictions (each job wrote its own into its folder)
+    jobs = [line.split()[1] for line in ranking]
+    assert all((home / "sweep" / j.lstrip("#") / "framing.oof.jsonl").is_file() for j in jobs)
+    best_line = next(x for x in out.splitlines() if x.startswith("best: "))
+    head, margin = best_line.split(" by ")
+    assert head == f"best: job {jobs[0]} (objective {values[0]:.4f}), over the runner-up " \
+                   f"(job {jobs[1]})"
+    diff, what, low, high = margin.replace("mean macro-F1", "mean-macro-F1").split()[:4]
+    assert what == "mean-macro-F1" and float(diff) == pytest.approx(values[0] - values[1], abs=2e-4)
+    assert float(low.strip("[,")) <= float(diff) <= float(high.strip("],*"))
+    assert "% of 1000 paired draws over articles (worse in " in margin
     client = MlflowClient(f"sqlite:///{home / 'mlflow.db'}")
     exp = client.get_experiment_by_name("framing/seeds")
     parent, = client.search_runs([exp.experiment_id], "tags.`framing.role` = 'sweep'")
@@ -115,6 +128,9 @@ def test_a_sweep_ends_ranked_and_marks_its_best_child(home):
     assert best.data.metrics["objective"] == parent.data.metrics["best_objective"]
     assert parent.data.metrics["theme/macro_f1"] == best.data.metrics["theme/macro_f1"]
     assert parent.data.params["model.C"] == best.data.params["model.C"]
+    assert parent.data.metrics["best_margin"] == pytest.approx(float(diff), abs=1e-4)
+    assert parent.data.metrics["best_margin/win_share"] == pytest.approx(
+        float(margin.split("better in ")[1].split("%")[0]) / 100, abs=0.006)
     path = out.split("best model: ")[1].split()[0]  # the best job's model, to use at once
     assert framing.load(path).card["mlflow_run_id"] == best.info.run_id
 

@@ -1,7 +1,7 @@
 """``framing``: label paragraphs with a model, and run the annotation loop around it.
 
-Segment, predict, explain, evaluate, report; agree, adjudicate, queue, export, import, simulate;
-open the MLflow UI.
+Segment, predict, explain, evaluate, report; compare two runs or models; agree, adjudicate,
+queue, export, import, simulate; open the MLflow UI.
 
 ``segment``, ``predict`` and ``explain`` need only the predictor's dependencies.
 Errors a user can cause print one line (what, where, what to do) and exit with status 2.
@@ -23,6 +23,7 @@ from framing.cli.annotate import (
 from framing.cli.common import (
     show_warning,
 )
+from framing.cli.compare import cmd_compare
 from framing.cli.curve import _sizes, cmd_learning_curve
 from framing.cli.label import cmd_evaluate, cmd_explain, cmd_info, cmd_predict, cmd_segment
 from framing.cli.report import cmd_report
@@ -130,6 +131,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also log the pages as artifacts of a run (default store: the "
                    "project's mlflow.db)")
     s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("compare", help="two runs or models on the same units: each label's "
+                       "F1 and each task's macro-F1, the difference B - A with a paired "
+                       "bootstrap interval over articles")
+    s.add_argument("sides", nargs=2, metavar="RUN_OR_MODEL",
+                   help="A, then B: an MLflow run id, a model file (.joblib) with its "
+                   "out-of-fold predictions beside it, or a run's output folder")
+    s.add_argument("--test", metavar="FILE", help="compare the two models' predictions on "
+                   "this labelled file instead (JSON lines, CSV/TSV or Parquet)")
+    s.add_argument("--text-column", help="with --test: default the training data's, else "
+                   "'text'")
+    s.add_argument("--id-column", help="with --test: default 'id' when the file has one")
+    s.add_argument("--group-column", help="with --test: the groups (articles) to resample; "
+                   "default the training data's group column, if the file has it")
+    s.add_argument("--draws", type=_positive, default=1000, help="bootstrap draws "
+                   "(default 1000)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    s.add_argument("--zero-division", choices=("0", "1", "nan"), default="0",
+                   help="the F1 of a label that neither occurs nor is predicted, in the "
+                   "estimate and in every draw (scikit-learn's zero_division; nan leaves "
+                   "it out of the macro-F1; default 0)")
+    s.add_argument("-o", "--output", metavar="REPORT", help="also write the report to this "
+                   "file: Markdown (.md), HTML (.html) or JSON (.json)")
+    s.add_argument("--no-log", action="store_true", help="when both sides are runs, do not "
+                   "log the report and its figure to the newer run")
+    s.add_argument("--uri", help="tracking store URI of the runs (default: the project's "
+                   "mlflow.db)")
+    s.set_defaults(func=cmd_compare)
 
     _annotation_parsers(sub)
     s = sub.add_parser("info", help="versions, the MLflow store and the models found")

@@ -66,16 +66,22 @@ def train(cfg) -> float:
             if line:
                 log.info(line)
     model_id = None
+    predictions: list[Path] = []
+
+    def save() -> None:
+        _save(model, path)
+        predictions[:] = write_predictions(report, corpus, path, ctx)
+
     try:
         with tracker.run(s, model) as run:
             model.card["mlflow_run_id"] = run.run_id
-            _save(model, path)
+            save()
             model_id = run.log(s, model, report, corpus, path)
     except TrackingError as e:
         if path is None:
             raise
         if not path.is_file() or load_card_run(path) != model.card.get("mlflow_run_id"):
-            _save(model, path)  # the store failed before the model was written
+            save()  # the store failed before the model was written
         raise TrackingError(f"{e} The model is written to {path} all the same; its run "
                             "was not (fully) logged.") from None
     if report.issues is not None and corpus is not None:
@@ -86,9 +92,12 @@ def train(cfg) -> float:
         if review is not None:
             log.info("  review them, most suspect first: %s (and label_issues.jsonl in the "
                      "MLflow run)", review)
+    if predictions:
+        log.info("out-of-fold predictions: %s (framing compare reads them)", predictions[0])
     log.info("objective %.4f", report.objective)
     if ctx.multirun and ctx.sweep_dir is not None:
-        record_job(ctx, report.objective, model.card.get("mlflow_run_id"), path)
+        record_job(ctx, report.objective, model.card.get("mlflow_run_id"), path,
+                   predictions[0] if predictions else None)
     else:
         for line in next_steps(path, model.card.get("mlflow_run_id"), model_id, tracker):
             log.info(line)
@@ -159,8 +168,8 @@ def next_steps(path: Path | None, run_id: str | None, model_id: str | None, trac
     return lines
 
 
-def record_job(ctx: RunContext, objective: float, run_id: str | None, path: Path | None
-               ) -> None:
+def record_job(ctx: RunContext, objective: float, run_id: str | None, path: Path | None,
+               predictions: Path | None = None) -> None:
     """Append this sweep job's result to the sweep's results file (read at its end)."""
     import json
 
@@ -170,7 +179,32 @@ def record_job(ctx: RunContext, objective: float, run_id: str | None, path: Path
     with locked(results), open(results, "a", encoding="utf-8") as f:
         f.write(json.dumps({"job": ctx.job_num, "overrides": ctx.overrides,
                             "objective": objective, "run_id": run_id,
-                            "model": str(path) if path else None}) + "\n")
+                            "model": str(path) if path else None,
+                            "predictions": str(predictions) if predictions else None}) + "\n")
+
+
+def write_predictions(report, corpus, model_path: Path | None, ctx: RunContext
+                      ) -> list[Path]:
+    """Write the out-of-fold predictions (id, group, text, gold, decisions, scores per
+    unit; what ``framing compare`` reads) beside the model and into the run's output
+    folder, atomically; the paths written (the model's first)."""
+    if corpus is None:  # the streaming path keeps no corpus
+        return []
+    import json
+
+    from framing.evaluate.compare import PREDICTIONS, predictions_path
+    from framing.predict.storage import atomic_write_text
+
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n"
+                   for r in report.evaluation.predictions.records(corpus))
+    out = [predictions_path(model_path)] if model_path is not None else []
+    folder = ctx.output_dir  # a sweep job's model is in its folder already
+    if folder is not None and (model_path is None or
+                               model_path.parent.resolve() != folder.resolve()):
+        out.append(folder / PREDICTIONS)
+    for p in out:
+        atomic_write_text(p, text)
+    return out
 
 
 def issues_path(model_path: Path) -> Path:

@@ -56,10 +56,14 @@ class Predictions:
                    np.zeros(n, dtype=bool))
 
     def records(self, corpus: Corpus) -> list[dict[str, Any]]:
-        """One JSON-ready record per scored unit: id, text, truth, decision, scores."""
+        """One JSON-ready record per scored unit: id, group (article; None without a
+        group column), text, truth, decision, scores — what ``framing compare`` reads."""
         out = []
+        groups = corpus.groups
         for i in np.flatnonzero(self.evaluated):
-            rec: dict[str, Any] = {"id": corpus.ids[i], "text": corpus.texts[i]}
+            rec: dict[str, Any] = {"id": corpus.ids[i],
+                                   "group": None if groups is None else str(groups[i]),
+                                   "text": corpus.texts[i]}
             for t in corpus.tasks:
                 y, p = corpus.targets[t.name][i], self.preds[t.name][i]
                 if t.kind == "multilabel":

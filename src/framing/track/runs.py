@@ -513,7 +513,9 @@ def write_artifacts(out: Path, config: dict[str, Any], model, report, corpus) ->
          "notes": report.notes}, indent=2))
     _write_csv(out / "report.csv", ev.report)
     if corpus is not None:
-        with open(out / "oof_predictions.jsonl", "w") as f:
+        from framing.evaluate.compare import PREDICTIONS
+
+        with open(out / PREDICTIONS, "w", encoding="utf-8") as f:
             for rec in ev.predictions.records(corpus):
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
     if getattr(report, "issues", None) is not None:
@@ -671,9 +673,54 @@ def log_curve(uri: str, curve, figure: Path, overrides: str = "") -> str:
         raise TrackingError(f"cannot log to {uri}: {_first_line(e)}") from None
 
 
-def sweep_summary(sweep_dir: Path, uri: str | None) -> list[str]:
-    """Rank a sweep's jobs by objective (lines to print) and, when the sweep was
-    tracked, give its parent run the best child's id, overrides, params and objective."""
+def best_margin(jobs: list[dict[str, Any]], optimize: str | None = None,
+                draws: int = 1000, seed: int = 0) -> tuple[str, Any]:
+    """The line naming a sweep's best job (``jobs`` best first) and its margin over the
+    runner-up: the difference of the objective's F1 on their out-of-fold predictions,
+    its paired bootstrap interval over articles and the share of draws the best wins;
+    (line, the comparison's row or None)."""
+    from framing.core.errors import FramingError
+    from framing.evaluate.compare import ALL, MACRO, MEAN, compare, read_records
+
+    best = jobs[0]
+    head = f"best: job #{best['job']} (objective {best['objective']:.4f})"
+    if len(jobs) < 2:
+        return head, None
+    runner = jobs[1]
+    files = [j.get("predictions") for j in (runner, best)]
+    if not all(f and Path(f).is_file() for f in files):
+        return f"{head}; no out-of-fold predictions to compare it with the runner-up", None
+    parts = (optimize or "").split("/")
+    if optimize and not (len(parts) == 2 and parts[1] == "macro_f1" or
+                         len(parts) == 3 and parts[2] == "f1"):
+        return (f"{head}; eval.optimize={optimize} is not an F1 of the out-of-fold "
+                "predictions: no paired margin over the runner-up"), None
+    try:
+        c = compare(read_records(files[0]), read_records(files[1]), f"job #{runner['job']}",
+                    f"job #{best['job']}", draws, seed)
+    except (FramingError, OSError) as e:
+        return f"{head}; no paired margin over the runner-up: {_first_line(e)}", None
+    if optimize:
+        task, label = parts[0], MACRO if len(parts) == 2 else parts[1]
+    else:
+        tasks = {r.task for r in c.rows} - {ALL}
+        task, label = (ALL, MEAN) if len(tasks) > 1 else (tasks.pop(), MACRO)
+    row = c.row(task, label)
+    if row is None:
+        return f"{head}; the runner-up has no {optimize} to compare", None
+    what = MEAN if task == ALL else f"{task} {label}" + ("" if label == MACRO else " F1")
+    ci = (f" [{row.low:+.4f}, {row.high:+.4f}]{'*' if row.widened else ''}"
+          if np.isfinite(row.low) else "")
+    return (f"{head}, over the runner-up (job #{runner['job']}) by {row.diff:+.4f} {what}"
+            f"{ci}, better in {row.b_wins:.0%} of {row.draws} paired draws over "
+            f"{'articles' if c.grouped else 'units'} (worse in {row.a_wins:.0%})"), row
+
+
+def sweep_summary(sweep_dir: Path, uri: str | None, optimize: str | None = None
+                  ) -> list[str]:
+    """Rank a sweep's jobs by objective (lines to print), say by how much the best beats
+    the runner-up (:func:`best_margin`) and, when the sweep was tracked, give its parent
+    run the best child's id, overrides, params, objective and margin."""
     results = sweep_dir / "results.jsonl"
     if not results.is_file():
         return []
@@ -685,6 +732,8 @@ def sweep_summary(sweep_dir: Path, uri: str | None) -> list[str]:
         lines.append(f"  {j['objective']:.4f}  #{j['job']}  {over}  {j['run_id'] or ''}")
     parent_file = sweep_dir / ".mlflow_parent_run"
     best = jobs[0]
+    line, margin = best_margin(jobs, optimize)
+    lines.append(line)
     if best.get("model"):
         lines.append(f"best model: {best['model']}")
     if uri and parent_file.is_file() and best.get("run_id"):
@@ -697,6 +746,11 @@ def sweep_summary(sweep_dir: Path, uri: str | None) -> list[str]:
         stamp = int(child.info.end_time or 0)
         # the parent's row shows the best child's figures (its objective and the rest)
         figures = {**child.data.metrics, "best_objective": best["objective"]}
+        if margin is not None:
+            figures.update({k: float(v) for k, v in (
+                ("best_margin", margin.diff), ("best_margin/ci_low", margin.low),
+                ("best_margin/ci_high", margin.high), ("best_margin/win_share", margin.b_wins))
+                if np.isfinite(v)})
         metrics = [Metric(k, v, stamp, 0) for k, v in figures.items()]
         for start in range(0, len(metrics), 900):  # MLflow's batch limit is 1,000
             client.log_batch(parent, metrics=metrics[start:start + 900])
@@ -717,7 +771,8 @@ class SweepSummary:
         """Print the ranking; tag the parent run when tracking is on."""
         try:
             uri = config.tracking.uri if config.tracking.enabled else None
-            lines = sweep_summary(Path(config.hydra.sweep.dir), uri)
+            optimize = (config.get("eval") or {}).get("optimize")
+            lines = sweep_summary(Path(config.hydra.sweep.dir), uri, optimize)
         except Exception as e:  # noqa: BLE001 - a summary must not fail the sweep
             log.warning("no sweep summary: %s", _first_line(e))
             return
