@@ -86,3 +86,66 @@ def test_fit_refuses_unclear_input():
         framing.fit(pd.DataFrame({"text": texts, "y": labels}), labels)
     with pytest.raises(FramingDataError, match="must be a list of texts"):
         framing.fit("one text", ["a"])
+
+
+def test_feature_names_is_the_method_the_docs_show(tiny):
+    """The README, the docs and the docstrings show ``feature_names()``, a method in the
+    style of scikit-learn's ``get_feature_names_out()``; calling it gives the names."""
+    import re
+
+    from framing.predict import model as model_module
+
+    from conftest import ROOT
+
+    texts = {p.name: p.read_text() for p in [ROOT / "README.md",
+                                             *sorted((ROOT / "docs").glob("*.md"))]}
+    texts["framing.predict.model"] = "\n".join(
+        f.__doc__ or "" for f in (model_module, model_module.load,
+                                  model_module.FramingModel,
+                                  *vars(model_module.FramingModel).values()))
+    # a Sphinx method reference (:meth:`FramingModel.feature_names`) is a method already
+    texts = {name: re.sub(r":meth:`[\w.]*feature_names`", "", t) for name, t in texts.items()}
+    mentions = {name: re.findall(r"(?<!\w)feature_names(?!_)\S{0,2}", t)
+                for name, t in texts.items()}
+    assert mentions["README.md"], "the README names feature_names()"
+    for name, found in mentions.items():
+        assert all(m.startswith("feature_names()") for m in found), (name, found)
+    model = framing.load(tiny)
+    assert not hasattr(type(model), "feature_names_")
+    names = model.feature_names()
+    assert len(names) == model.transform(["goal"]).shape[1]
+    assert all(isinstance(n, str) for n in names) and any("goal" in n for n in names)
+
+
+def test_a_served_blank_text_answers_valid_json(tiny):
+    """The scoring server's own answer (``mlflow models serve``'s invocations, in process)
+    for a blank text is valid JSON: null scores and the API's empty labels, not NaN."""
+    pytest.importorskip("mlflow")
+    from mlflow.models import Model, infer_signature
+    from mlflow.pyfunc import PyFuncModel
+    from mlflow.pyfunc.scoring_server import invocations
+
+    from framing.track.pyfunc import _load_pyfunc, to_frame
+
+    served = _load_pyfunc(str(tiny))
+    example = pd.DataFrame({"text": ["match goal team"]})
+    meta = Model(signature=infer_signature(example, to_frame(served.predictor,
+                                                             example["text"])))
+    pyfunc = PyFuncModel(meta, served)
+    texts = ["match goal team", "", "   "]
+    body = json.dumps({"dataframe_split": {"columns": ["text"],
+                                           "data": [[t] for t in texts]}})
+    answer = invocations(body, "application/json", pyfunc, meta.get_input_schema())
+    assert answer.status == 200
+
+    def no_constants(word):
+        raise AssertionError(f"not JSON: the answer holds {word}")
+
+    predictions = json.loads(answer.response, parse_constant=no_constants)["predictions"]
+    model = framing.load(tiny)
+    direct = model.predict(texts)
+    assert predictions[0]["topic"] == direct[0]["topic"]
+    assert predictions[0]["topic/sport"] == pytest.approx(direct[0]["scores"]["topic"]["sport"])
+    for p in predictions[1:]:
+        assert p["topic"] is None and p["tags"] == []  # predict's empty result
+        assert all(p[f"{t}/{lab}"] is None for t in model.tasks for lab in model.labels[t])

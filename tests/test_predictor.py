@@ -146,7 +146,8 @@ def test_foreign_joblib_file(tiny, tmp_path):
         framing.load(p, verify=False)
     q = tmp_path / "text.joblib"
     q.write_text("hello")
-    with pytest.raises(framing.ModelLoadError, match="not a readable model file"):
+    with pytest.raises(framing.ModelLoadError, match="not a framing model file: it looks "
+                       "like a text file"):
         framing.load(q)
 
 
@@ -191,7 +192,7 @@ def test_bundle_files_and_card(trained):
     path = trained[0]
     assert sha_path(path).read_text().split()[1] == path.name
     card_md = card_path(path).read_text()
-    assert "## Evaluation" in card_md and "theme" in card_md and "load only files you trust" \
+    assert "## Evaluation" in card_md and "theme" in card_md and "only on files you trust" \
         in card_md
     card = framing.load(path).card
     assert set(card["versions"]) >= {"framing", "scikit-learn", "numpy", "scipy", "python"}
@@ -248,12 +249,12 @@ def test_cli_reports_files_in_one_line_each(tiny, tmp_path):
     code, out, err = run_cli("framing", "predict", junk, src)
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert err.startswith(f"framing: error: {junk}: not a readable model file")
-    # inputs: a folder, an empty CSV
+    # inputs: a folder, an empty CSV (a warning, as every empty input)
     code, _, err = run_cli("framing", "predict", tiny, tmp_path)
     assert code == 2 and f"{tmp_path}: is a folder, not a file." in err
     (tmp_path / "e.csv").write_text("")
     code, _, err = run_cli("framing", "predict", tiny, tmp_path / "e.csv")
-    assert code == 2 and "e.csv: no header row; the file is empty." in err
+    assert code == 0 and "e.csv: no paragraphs in the input (it holds no records)" in err
     # outputs: named as given, never by a temporary file or an input
     code, _, err = run_cli("framing", "predict", tiny, src, "-o", src / "out.jsonl")
     assert code == 2 and err == (f"framing: error: {src / 'out.jsonl'}: a part of the path "
@@ -263,7 +264,8 @@ def test_cli_reports_files_in_one_line_each(tiny, tmp_path):
     assert code == 0 and err == f"2 paragraphs labelled, written to {out}\n"
     (tmp_path / "none.jsonl").write_text("")
     code, _, err = run_cli("framing", "predict", tiny, tmp_path / "none.jsonl", "-o", out)
-    assert code == 0 and "warning: no paragraphs in the input" in err and out.read_text() == ""
+    assert code == 0 and out.read_text() == ""
+    assert f"warning: {tmp_path / 'none.jsonl'}: no paragraphs in the input" in err
 
 
 @pytest.mark.slow
@@ -313,3 +315,63 @@ def test_labelling_leaves_the_garbage_collector_as_it_found_it(trained):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_predict_writes_the_format_the_output_names(tiny, tmp_path):
+    """-o labels.csv is CSV, labels.parquet Parquet: the same labels and scores as the
+    JSON lines, a blank text's scores missing; no temporary file is left behind."""
+    import csv
+
+    import pandas as pd
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "match goal team"}\n{"id": "b", "text": " "}\n'
+                   '{"id": "c", "text": "coach league player vote"}\n')
+    outs = {}
+    for name in ("labels.jsonl", "labels.csv", "labels.tsv", "labels.parquet"):
+        code, _, err = run_cli("framing", "predict", tiny, src, "-o", tmp_path / name)
+        assert code == 0 and f"3 paragraphs labelled, written to {tmp_path / name}" in err
+        outs[name] = tmp_path / name
+    recs = [json.loads(x) for x in outs["labels.jsonl"].read_text().splitlines()]
+    model = framing.load(tiny)
+    columns = ["id", "topic", "tags"] + [f"{t}/{lab}" for t in model.tasks
+                                         for lab in model.labels[t]]
+    for name, sep in (("labels.csv", ","), ("labels.tsv", "\t")):
+        with open(outs[name], newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f, delimiter=sep))
+        assert rows[0] == columns  # a header row, not JSON
+        for r, row in zip(recs, rows[1:], strict=True):
+            cell = dict(zip(columns, row, strict=True))
+            assert cell["id"] == r["id"] and cell["topic"] == (r["topic"] or "")
+            assert (cell["tags"].split(";") if cell["tags"] else []) == r["tags"]
+            for t in model.tasks:
+                for lab in model.labels[t]:
+                    want = r["scores"][t].get(lab)
+                    got = cell[f"{t}/{lab}"]
+                    assert (got == "") if want is None else float(got) == want
+    frame = pd.read_parquet(outs["labels.parquet"])
+    assert list(frame.columns) == columns and len(frame) == 3
+    assert [list(x) for x in frame["tags"]] == [r["tags"] for r in recs]
+    assert frame["topic"].tolist()[::2] == [recs[0]["topic"], recs[2]["topic"]]
+    assert frame["topic"].isna().tolist() == [False, True, False]
+    assert frame.loc[0, "topic/sport"] == recs[0]["scores"]["topic"]["sport"]
+    assert frame.iloc[1, 3:].isna().all()  # the blank text: no scores
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", *sorted(outs)]
+
+
+def test_segment_writes_the_format_the_output_names_and_predict_reads_it(tiny, tmp_path):
+    import pandas as pd
+
+    article = SEEDS / "001_cc2cb9ae9c176667.txt"
+    for name in ("units.jsonl", "units.csv", "units.parquet"):
+        code, _, err = run_cli("framing", "segment", article, "-o", tmp_path / name)
+        assert code == 0 and "5 paragraphs from 1 article" in err
+    recs = [json.loads(x) for x in (tmp_path / "units.jsonl").read_text().splitlines()]
+    for name in ("units.csv", "units.parquet"):
+        frame = (pd.read_csv if name.endswith(".csv") else pd.read_parquet)(tmp_path / name)
+        assert frame.to_dict("records") == recs
+        code, out, _ = run_cli("framing", "predict", tiny, tmp_path / name)
+        assert code == 0
+        assert [json.loads(x) for x in out.splitlines()] == [
+            {"id": r["id"], **p} for r, p in zip(recs, framing.load(tiny).predict(
+                [r["text"] for r in recs]), strict=True)]

@@ -153,3 +153,98 @@ def test_corpus_errors_name_the_record(tmp_path):
                            f"output.model_path={tmp_path / 'm.joblib'}",
                            f"hydra.run.dir={tmp_path / 'run'}")
     assert code == 2 and f"{path}, line 2 (id 'b'): text is empty" in err and one_line(err)
+
+
+@pytest.mark.parametrize("command, output, message", [
+    (["predict", "{model}", "{src}"], "labels.txt", "labels.txt: this command does not write "
+     ".txt files; name the output with one of .jsonl, .json, .csv, .tsv, .parquet"),
+    (["predict", "{model}", "{src}"], "labels.xlsx", "does not write .xlsx files"),
+    (["segment", str(SEEDS / "001_cc2cb9ae9c176667.txt")], "units.txt",
+     "units.txt: this command does not write .txt files"),
+    (["predict", "{model}", "--article", str(SEEDS / "001_cc2cb9ae9c176667.txt")],
+     "profile.csv", "--article writes one nested record per article"),
+    (["queue", "{model}", "{src}", "-n", "1"], "queue.csv", "queue.csv: this command does "
+     "not write .csv files; name the output with one of .jsonl, .json"),
+], ids=["predict .txt", "predict .xlsx", "segment .txt", "predict --article .csv",
+        "queue .csv"])
+def test_an_output_format_no_command_writes_is_refused(tiny, tmp_path, command, output,
+                                                       message):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "goal"}])
+    args = [a.format(model=tiny, src=src) for a in command]
+    code, out, err = run_cli("framing", *args, "-o", tmp_path / output)
+    assert code == 2 and message in err and one_line(err), err
+    assert out == "" and not (tmp_path / output).exists()
+
+
+def _empty_inputs(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "empty.jsonl").write_text("")
+    (tmp_path / "blank-lines.jsonl").write_text("\n\n")
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "header.csv").write_text("id,text\n")
+    (tmp_path / "header.tsv").write_text("id\ttext\n")
+    (tmp_path / "empty.txt").write_text("")
+    pq.write_table(pa.table({"id": pa.array([], pa.string()),
+                             "text": pa.array([], pa.string())}), tmp_path / "empty.parquet")
+    return ["empty.jsonl", "blank-lines.jsonl", "empty.csv", "header.csv", "header.tsv",
+            "empty.txt", "empty.parquet"]
+
+
+def test_an_empty_input_is_a_warning_and_an_empty_output_for_every_format(tiny, tmp_path):
+    """No records in: a warning naming the input, exit 0, nothing (or a valid empty file of
+    the format asked for) out — the same for JSON lines, CSV, TSV, Parquet, text, stdin."""
+    import pandas as pd
+
+    for name in _empty_inputs(tmp_path):
+        src = tmp_path / name
+        code, out, err = run_cli("framing", "predict", tiny, src)
+        assert code == 0 and out == "", (name, err)
+        assert err == (f"framing: warning: {src}: no paragraphs in the input (it holds no "
+                       "records); nothing to label there\n"), name
+        target = tmp_path / "labels.parquet"
+        code, _, err = run_cli("framing", "predict", tiny, src, "-o", target)
+        assert code == 0 and f"{src}: no paragraphs in the input" in err
+        assert f"0 paragraphs labelled, written to {target}" in err
+        frame = pd.read_parquet(target)
+        assert len(frame) == 0 and list(frame.columns)[:3] == ["id", "topic", "tags"]
+    code, out, err = run_cli("framing", "predict", tiny, "-", stdin="")
+    assert code == 0 and out == "" and err == (
+        "framing: warning: <stdin>: no paragraphs in the input (it holds no records); "
+        "nothing to label there\n")
+    code, _, err = run_cli("framing", "predict", tiny, tmp_path / "empty.csv", "-o",
+                           tmp_path / "labels.csv")
+    assert code == 0 and (tmp_path / "labels.csv").read_text().startswith("id,topic,tags,")
+    assert len((tmp_path / "labels.csv").read_text().splitlines()) == 1  # the header alone
+
+
+def test_a_blank_text_is_labelled_as_the_python_api_labels_it(tiny, tmp_path):
+    """One blank paragraph does not stop a batch: the CLI gives it the empty result that
+    FramingModel.predict gives it, in every input format, with a warning naming it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    model = framing.load(tiny)
+    texts = ["match goal team", "   ", "minister vote law"]
+    expected = [{"id": i, **r} for i, r in zip("abc", model.predict(texts), strict=True)]
+    assert expected[1] == {"id": "b", **model.predict("")}  # what the API gives a blank
+    write_jsonl(tmp_path / "in.jsonl", [{"id": i, "text": t} for i, t in zip("abc", texts,
+                                                                              strict=True)])
+    pd.DataFrame({"id": list("abc"), "text": texts}).to_csv(tmp_path / "in.csv", index=False)
+    pq.write_table(pa.table({"id": list("abc"), "text": texts}), tmp_path / "in.parquet")
+    places = {"in.jsonl": "line 2 (id 'b')", "in.csv": "line 3 (id 'b')",
+              "in.parquet": "row 2 (id 'b')"}
+    for name, place in places.items():
+        code, out, err = run_cli("framing", "predict", tiny, tmp_path / name)
+        assert code == 0, err
+        assert [json.loads(x) for x in out.splitlines()] == expected, name
+        assert err == (f"framing: warning: {tmp_path / name}: 1 blank text labelled with no "
+                       f"labels and no scores, as FramingModel.predict labels one: {place}\n")
+    many = write_jsonl(tmp_path / "many.jsonl", [{"text": "goal" if i % 2 else ""}
+                                                 for i in range(16)])
+    code, out, err = run_cli("framing", "predict", tiny, many)
+    assert code == 0 and len(out.splitlines()) == 16 and one_line(err)
+    assert (f"{many}: 8 blank texts labelled with no labels and no scores, as "
+            "FramingModel.predict labels one: line 1, line 3, line 5, line 7, line 9 and 3 "
+            "more") in err

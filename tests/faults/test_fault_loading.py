@@ -3,6 +3,7 @@ it runs; every model framing writes still loads; digests are checked and reporte
 
 import os
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -11,6 +12,8 @@ import pytest
 import framing
 from framing.predict.model import read_bundle, sha_path
 from framing.predict.storage import sha256_file
+
+from conftest import ROOT, run_cli
 
 
 class Payload:
@@ -167,3 +170,69 @@ def test_a_damaged_runtime_section_is_one_clear_error(tiny, tmp_path):
         path = _version_3(tmp_path / f"{name.replace(' ', '-')}.joblib", damaged, body)
         with pytest.raises(framing.ModelLoadError, match="its runtime section cannot be read"):
             framing.load(path)
+
+
+def _data_files(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["r1", "r2"], "text": ["goal", "vote"],
+                          "topic": ["sport", "politics"]})
+    frame.to_csv(tmp_path / "labelled.csv", index=False)
+    frame.to_json(tmp_path / "labelled.jsonl", orient="records", lines=True)
+    frame.to_parquet(tmp_path / "labelled.parquet")
+    (tmp_path / "notes.txt").write_text("goal\nvote\n")
+    (tmp_path / "empty.joblib").write_bytes(b"")
+    return {"labelled.csv": "a CSV text file (first line: 'id,text,topic')",
+            "labelled.jsonl": "a JSON lines text file (first line: "
+                              "'{\"id\":\"r1\",\"text\":\"goal\",\"topic\":\"sport\"}')",
+            "labelled.parquet": "a Parquet file",
+            "notes.txt": "a text file (first line: 'goal')",
+            "empty.joblib": "an empty file (0 bytes)"}
+
+
+def test_a_data_file_given_as_the_model_is_named_for_what_it_is(tiny, tmp_path):
+    """Not a message about pickles: the file is not a model, it looks like X, pass Y."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "goal"}\n')
+    for name, looks in _data_files(tmp_path).items():
+        path = tmp_path / name
+        message = (f"{path}: not a framing model file: it looks like {looks}. Give the "
+                   ".joblib file that framing-train or FramingModel.save wrote (framing's "
+                   "commands take it first, before the data).")
+        with pytest.raises(framing.ModelLoadError) as e:
+            framing.load(path)
+        assert str(e.value) == message
+        code, out, err = run_cli("framing", "predict", path, src)
+        assert code == 2 and out == "" and err == f"framing: error: {message}\n", err
+        assert "pickle" not in err and "trusted" not in err
+    # the order mixed up: the data file first, the model second
+    code, _, err = run_cli("framing", "predict", src, tiny)
+    assert code == 2 and f"{src}: not a framing model file: it looks like a JSON" in err
+
+
+def test_the_card_and_the_readme_say_the_same_true_thing_about_loading(tiny, tmp_path):
+    """The card beside a model and the README: framing.load refuses what is not on its
+    allow-list before it runs; plain joblib.load runs whatever the file names."""
+    from framing.predict.card import LOADING
+    from framing.predict.model import card_path
+    from framing.resources import model_path
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "refuses anything else *before* it runs" in readme
+    assert "`framing.load(path, trusted=True)` reads with plain joblib" in readme
+    for card in (card_path(tiny), card_path(model_path("subjectivity"))):
+        text = " ".join(Path(card).read_text().split())
+        assert LOADING in text and "A joblib file runs code when loaded" not in text
+    assert "refusing anything else before it runs" in LOADING and "joblib.load" in LOADING
+    # and both hold: framing.load refuses a file that runs code; plain joblib runs it
+    marker = tmp_path / "ran"
+    bundle = read_bundle(tiny)
+    bundle["card"]["extra"] = Payload(open, str(marker), "w")
+    path = tmp_path / "odd.joblib"
+    joblib.dump(bundle, path)
+    with_digest(path)
+    with pytest.raises(framing.ModelLoadError, match="refused to load: it names 'io.open'"):
+        framing.load(path)
+    assert not marker.exists()
+    joblib.load(path)["card"]["extra"].close()
+    assert marker.exists()

@@ -13,12 +13,17 @@ from framing.cli.common import (
     check_output,
     load_model,
     log_curve_run,
+    record_output,
     write_lines,
     write_text,
 )
 from framing.core.errors import (
     FramingDataError,
 )
+
+#: The record files of the annotation loop (units, annotations, disagreements, gold) are
+#: JSON lines: each step reads the one before it.
+JSON_LINES = ("jsonl",)
 
 
 # -- the annotation loop ---------------------------------------------------------------------
@@ -41,7 +46,7 @@ def cmd_agree(args) -> int:
 
     if args.n_boot < 0:
         raise FramingDataError(f"--n-boot {args.n_boot}: give 0 (no intervals) or more.")
-    check_output(args.output, args.files)
+    record_output(args.output, args.files, JSON_LINES)
     ann = read_annotations(args.files, _tasks(args))
     rows = agreement(ann, args.n_boot, args.seed)
     todo = disagreements(ann)
@@ -75,7 +80,7 @@ def _no_nan(row: dict[str, Any]) -> dict[str, Any]:
 def cmd_adjudicate(args) -> int:
     from framing.annotate.agreement import merge, read_annotations
 
-    check_output(args.output, [args.adjudicated, *args.files])
+    record_output(args.output, [args.adjudicated, *args.files], JSON_LINES)
     ann = read_annotations(args.files, _tasks(args))
     gold = merge(args.adjudicated, ann)
     n = write_lines(iter(gold), args.output)
@@ -124,7 +129,7 @@ def _pool(files: list[str], exclude: list[str] | None) -> list[dict[str, Any]]:
 def cmd_queue(args) -> int:
     from framing.annotate.selection import queue_records, select
 
-    check_output(args.output, [args.model, *args.files])
+    record_output(args.output, [args.model, *args.files], JSON_LINES)
     model = load_model(args.model)
     units = _pool(args.files, args.exclude)
     if not units:
@@ -182,7 +187,7 @@ def cmd_export(args) -> int:
 def cmd_import(args) -> int:
     from framing.annotate.labelstudio import from_export
 
-    check_output(args.output, [args.file])
+    record_output(args.output, [args.file], JSON_LINES)
     model = load_model(args.model) if args.model else None
     records, skipped = from_export(args.file, _tasks(args, model), args.annotator,
                                    args.skip_unannotated)

@@ -1,12 +1,12 @@
 """What the commands share: loading a model with its warnings as one line, writing
-JSON lines or text atomically, refusing an output that would replace an input, logging a
-curve to MLflow."""
+records (JSON lines, CSV, TSV or Parquet, by the output's extension) or text atomically,
+refusing an output that would replace an input, logging a curve to MLflow."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,112 @@ def write_lines(records: Iterator[dict[str, Any]], out: str | None) -> int:
 
     atomic_write(out, write, step="output")
     return count[0]
+
+
+#: The record formats an output's extension names; a name without one is JSON lines.
+RECORD_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv",
+                  ".parquet": "parquet"}
+#: What joins the labels of a multi-label task in one CSV or TSV cell (a label never
+#: holds it: labels are letters, digits, spaces, '_', '-' and '.').
+LIST_SEPARATOR = ";"
+#: Rows of a Parquet output written at a time (one row group each).
+PARQUET_ROWS = 8192
+
+
+class Table:
+    """How records become rows of a CSV, TSV or Parquet file: the columns in order,
+    each with its type (``str``, ``int``, ``float`` or ``list``: a list of strings), and
+    the function that flattens one record into a dict of those columns."""
+
+    def __init__(self, columns: Iterable[tuple[str, str]],
+                 flatten: Callable[[dict[str, Any]], dict[str, Any]]):
+        self.columns = list(columns)
+        self.flatten = flatten
+
+
+def record_output(out: str | None, inputs: list[str],
+                  formats: Iterable[str] = ("jsonl", "csv", "tsv", "parquet")) -> str:
+    """The format ``-o`` names by its extension (stdout and a name without an extension:
+    JSON lines), checked before any work: an extension this command does not write, an
+    output that would replace an input or is a folder, and Parquet without pyarrow are
+    one-line errors."""
+    check_output(out, inputs)
+    if out is None or out == "-":
+        return "jsonl"
+    formats = tuple(formats)
+    suffix = Path(out).suffix.lower()
+    fmt = RECORD_FORMATS.get(suffix, "jsonl" if not suffix else None)
+    if fmt not in formats:
+        known = ", ".join(s for s, f in RECORD_FORMATS.items() if f in formats)
+        raise FramingDataError(f"{out}: this command does not write {suffix} files; name "
+                               f"the output with one of {known} (no extension: JSON lines).")
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise FramingDataError(f"{out}: writing Parquet needs pyarrow (pip install "
+                                   "pyarrow); or name the output .jsonl or .csv.") from None
+    return fmt
+
+
+def write_records(records: Iterator[dict[str, Any]], out: str | None, fmt: str = "jsonl",
+                  table: Table | None = None) -> int:
+    """Write records in ``fmt`` (from :func:`record_output`) and return how many: JSON
+    lines as they are (to stdout or a file), CSV/TSV and Parquet a row per record with
+    ``table``'s columns. A file is written through a temporary file and a rename, so an
+    error midway leaves no partial output."""
+    if fmt == "jsonl":
+        return write_lines(records, out)
+    from framing.predict.storage import atomic_write
+
+    count = [0]
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for r in records:
+            count[0] += 1
+            yield table.flatten(r)
+
+    writer = _write_parquet if fmt == "parquet" else _write_delimited
+    atomic_write(out, lambda tmp: writer(tmp, rows(), table.columns, fmt),
+                 step="output")
+    return count[0]
+
+
+def _write_delimited(tmp: Path, rows: Iterator[dict[str, Any]],
+                     columns: list[tuple[str, str]], fmt: str) -> None:
+    """CSV or TSV with a header row; a list is joined by :data:`LIST_SEPARATOR`, a
+    missing value (a blank text's scores) is an empty cell."""
+    import csv
+
+    names = [c for c, _ in columns]
+    lists = [c for c, kind in columns if kind == "list"]
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, delimiter="\t" if fmt == "tsv" else ",")
+        w.writerow(names)
+        for row in rows:
+            for c in lists:
+                row[c] = LIST_SEPARATOR.join(row[c] or [])
+            w.writerow(["" if row.get(c) is None else row[c] for c in names])
+
+
+def _write_parquet(tmp: Path, rows: Iterator[dict[str, Any]],
+                   columns: list[tuple[str, str]], fmt: str) -> None:
+    """Parquet through pyarrow, :data:`PARQUET_ROWS` rows at a time; a list column is a
+    list of strings, a missing value is null."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(),
+             "list": pa.list_(pa.string())}
+    schema = pa.schema([(c, types[kind]) for c, kind in columns])
+    with pq.ParquetWriter(tmp, schema) as w:
+        chunk: list[dict[str, Any]] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= PARQUET_ROWS:
+                w.write_table(pa.Table.from_pylist(chunk, schema=schema))
+                chunk = []
+        w.write_table(pa.Table.from_pylist(chunk, schema=schema))
 
 
 def load_model(path: str):

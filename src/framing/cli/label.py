@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 from framing.cli.common import (
-    check_output,
+    Table,
     count_of,
     load_model,
-    write_lines,
+    record_output,
+    write_records,
 )
 from framing.core.errors import (
     FramingDataError,
@@ -21,27 +22,57 @@ from framing.core.errors import (
     input_file,
 )
 from framing.data.texts import (
+    blank_note,
     count_records,
     file_columns,
     open_lines,
     read_texts,
 )
 
+#: The columns of ``framing segment``'s records, for a CSV, TSV or Parquet output.
+SEGMENT_TABLE = Table([("id", "str"), ("article", "str"), ("paragraph", "int"),
+                       ("text", "str")], dict)
+
 
 def cmd_segment(args) -> int:
-    from framing.text.segment import segment_files
+    from framing.text.segment import Segmenter, read_article
 
-    check_output(args.output, args.files)
-    paras = segment_files(args.files)
-    n = write_lines((p.to_record() for p in paras), args.output)
+    fmt = record_output(args.output, args.files)
+    segmenter = Segmenter()
+    paras = []
+    for name in args.files:
+        found = segmenter.segment(read_article(name), Path(name).stem)
+        if not found:
+            _warn(f"{name}: no paragraph in the article (empty, or page chrome only); "
+                  "nothing written for it")
+        paras += found
+    n = write_records((p.to_record() for p in paras), args.output, fmt, SEGMENT_TABLE)
     k = len(args.files)
     print(f"{count_of(n, 'paragraph')} from {count_of(k, 'article')}", file=sys.stderr)
-    if not n:
-        print("framing: warning: the articles hold no paragraph (empty, or page chrome "
-              "only); check the files", file=sys.stderr)
     return 0
 
 
+def _warn(message: str) -> None:
+    print(f"framing: warning: {message}", file=sys.stderr)
+
+
+def predict_table(model, id_key: str = "id") -> Table:
+    """The columns of ``framing predict``'s records in a CSV, TSV or Parquet file: the id,
+    one column per task (a label; a multi-label task's list of labels) and a
+    ``<task>/<label>`` score column per label, as :meth:`FramingModel.predict_frame`
+    names them. A blank text's scores are missing (empty cells, nulls)."""
+    columns = [(id_key, "str")]
+    columns += [(t, "list" if model.kinds[t] == "multilabel" else "str") for t in model.tasks]
+    columns += [(f"{t}/{lab}", "float") for t in model.tasks for lab in model.labels[t]]
+
+    def flatten(r):
+        row = {id_key: r[id_key], **{t: r[t] for t in model.tasks}}
+        for t in model.tasks:
+            for lab in model.labels[t]:
+                row[f"{t}/{lab}"] = r["scores"][t].get(lab)
+        return row
+
+    return Table(columns, flatten)
 
 
 def cmd_predict(args) -> int:
@@ -49,7 +80,11 @@ def cmd_predict(args) -> int:
     if args.engine == "dask":
         return _predict_dask(args)
     sources = args.files or ["-"]
-    check_output(args.output, sources)
+    fmt = record_output(args.output, sources)
+    if args.article and fmt != "jsonl":
+        raise FramingDataError(f"{args.output}: --article writes one nested record per "
+                               "article (its paragraphs and its profile), as JSON lines; "
+                               "name the output .jsonl.")
     model = load_model(args.model)
     total = None
     if args.progress and not args.article:
@@ -63,11 +98,19 @@ def cmd_predict(args) -> int:
             if args.article:
                 display, lines = open_lines(name)
                 stem = "stdin" if name == "-" else Path(name).stem
-                yield model.predict_article("".join(lines), article=stem)
+                art = model.predict_article("".join(lines), article=stem)
+                if not art["n_paragraphs"]:
+                    _warn(f"{display}: no paragraph in the article (empty, or page chrome "
+                          "only); its record has none")
+                yield art
                 progress(1)
                 continue
+            blank: list[str] = []
+            seen = 0
             batch: list[tuple[str, str]] = []
-            for item in read_texts(name, args.text_column, args.id_column, args.batch_size):
+            for item in read_texts(name, args.text_column, args.id_column, args.batch_size,
+                                   on_blank=blank.append):
+                seen += 1
                 batch.append(item)
                 if len(batch) >= args.batch_size:
                     yield from _predict_batch(model, batch, id_key)
@@ -76,17 +119,19 @@ def cmd_predict(args) -> int:
             if batch:
                 yield from _predict_batch(model, batch, id_key)
                 progress(len(batch))
+            display = "<stdin>" if name == "-" else name
+            if blank:
+                _warn(blank_note(display, blank))
+            if not seen:
+                _warn(f"{display}: no paragraphs in the input (it holds no records); "
+                      "nothing to label there")
 
-    n = write_lines(records(), args.output)
+    table = None if args.article else predict_table(model, id_key)
+    n = write_records(records(), args.output, fmt, table)
     progress.close(n)
     if args.output not in (None, "-"):
-        unit = "articles" if args.article else "paragraphs"
-        if n:
-            print(f"{count_of(n, unit[:-1])} labelled, written to {args.output}",
-                  file=sys.stderr)
-        else:
-            print(f"framing: warning: no {unit} in the input; {args.output} holds none",
-                  file=sys.stderr)
+        unit = "article" if args.article else "paragraph"
+        print(f"{count_of(n, unit)} labelled, written to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -48,6 +48,11 @@ def _positive(value: str) -> int:
     return n
 
 
+RECORDS_HELP = ("write to this file (atomically) instead of stdout, in the format its "
+                "extension names: .jsonl or .json (JSON lines; also without an extension), "
+                ".csv, .tsv or .parquet")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: what is wrong and where to read more."""
 
@@ -64,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("segment", help="cut raw articles into paragraph records (JSON lines)")
     s.add_argument("files", nargs="+", help="article text files (UTF-8)")
-    s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
+    s.add_argument("-o", "--output", help=RECORDS_HELP)
     s.set_defaults(func=cmd_segment)
 
     s = sub.add_parser("predict", help="label paragraphs or whole articles")
@@ -79,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "when present; else <file>-<line>)")
     s.add_argument("--article", action="store_true",
                    help="each file is one raw article: segment it and add its profile")
-    s.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
+    s.add_argument("-o", "--output", help=RECORDS_HELP + "; a task's column holds its label "
+                   "(a multi-label task's labels joined by ';'), then a <task>/<label> "
+                   "column per score")
     s.add_argument("--batch-size", type=_positive, default=512,
                    help="paragraphs per batch: input is read and output written a batch at a "
                    "time, so files larger than memory stream through")

@@ -1,13 +1,19 @@
 """Files of texts to label, read lazily: JSON lines (a text field) or plain text, CSV or
 TSV with a header row, Parquet a batch at a time, or stdin; each record's id and text,
 with one clear error (file, line or row) for a bad record.
+
+A blank text (empty or only white space) is an error unless the caller passes
+``on_blank``: then it is called with the record's place in the file (``line 4 (id
+'r3')``, ``row 2``) and the text is yielded, for the model to give it the empty result as
+:meth:`framing.FramingModel.predict` does. An empty file (no records; a CSV without even
+a header row) yields nothing.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from framing.core.errors import (
@@ -32,8 +38,36 @@ def open_lines(name: str) -> tuple[str, Iterator[str]]:
     return name, lines()
 
 
-def parquet_texts(name: str, batch_size: int, text_col: str, id_col: str | None
-                    ) -> Iterator[tuple[str, str]]:
+OnBlank = Callable[[str], None] | None
+
+
+def blank_note(name: str, places: list[str]) -> str:
+    """The warning for the blank texts of one input, naming the first few places."""
+    shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5
+                                     else "")
+    count = "1 blank text" if len(places) == 1 else f"{len(places)} blank texts"
+    return (f"{name}: {count} labelled with no labels and no scores, as "
+            f"FramingModel.predict labels one: {shown}")
+
+
+def _blank(on_blank: OnBlank, path, where: str, text_col: str, what: str) -> None:
+    """A blank text: reported to ``on_blank``, or an error naming the record."""
+    if on_blank is None:
+        raise FramingDataError(f"{path}, {where}: {text_col!r} is empty. Remove the {what} "
+                               "or give it text.")
+    on_blank(where)
+
+
+def not_text(value) -> str:
+    """What a table's text cell holds instead of text: ``missing (null)`` or ``not text
+    (int)``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "missing (null)"
+    return f"not text ({type(value).__name__})"
+
+
+def parquet_texts(name: str, batch_size: int, text_col: str, id_col: str | None,
+                  on_blank: OnBlank = None) -> Iterator[tuple[str, str]]:
     """(id, text) pairs from a Parquet file's text column, a batch at a time."""
     try:
         import pyarrow.parquet as pq
@@ -53,21 +87,25 @@ def parquet_texts(name: str, batch_size: int, text_col: str, id_col: str | None
         for rec in batch.to_pylist():
             row += 1
             text = rec[text_col]
-            if not isinstance(text, str) or not text.strip():
-                raise FramingDataError(f"{path}, row {row}: {text_col!r} is empty. Remove the "
-                                       "row or give it text.")
-            yield (str(rec[id_col]) if id_col else f"{path.stem}-{row}"), text
+            if not isinstance(text, str):
+                raise FramingDataError(f"{path}, row {row}: {text_col!r} is "
+                                       f"{not_text(text)}. Remove the row or give it text.")
+            rid = str(rec[id_col]) if id_col else f"{path.stem}-{row}"
+            if not text.strip():
+                _blank(on_blank, path, f"row {row}" + (f" (id {rid!r})" if id_col else ""),
+                       text_col, "row")
+            yield rid, text
 
 
 def csv_texts(name: str, lines: Iterator[str], text_col: str, id_col: str | None,
-                delimiter: str) -> Iterator[tuple[str, str]]:
-    """(id, text) pairs from CSV or TSV with a header row, read by column name."""
+              delimiter: str, on_blank: OnBlank = None) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs from CSV or TSV with a header row, read by column name; an empty
+    file (not even a header row) has none."""
     import csv
 
     reader = csv.DictReader(lines, delimiter=delimiter)
     if reader.fieldnames is None:
-        raise FramingDataError(f"{name}: no header row; the file is empty. Give a CSV file "
-                               "with a header row and a text column.")
+        return
     cols = reader.fieldnames
     if text_col not in cols:
         raise FramingDataError(f"{name}: no column {text_col!r} in the header (columns: "
@@ -75,16 +113,21 @@ def csv_texts(name: str, lines: Iterator[str], text_col: str, id_col: str | None
     id_col = id_col if id_col in cols else None
     stem = Path(name).stem
     for row in reader:
-        where = f"{name}, line {reader.line_num}"
+        where = f"line {reader.line_num}"
         text = row.get(text_col)
-        if not isinstance(text, str) or not text.strip():
-            raise FramingDataError(f"{where}: {text_col!r} is empty. Remove the row or give "
-                                   "it text.")
-        yield (row[id_col] if id_col else f"{stem}-{reader.line_num}"), text
+        if not isinstance(text, str):
+            raise FramingDataError(f"{name}, {where}: {text_col!r} is missing (the row has "
+                                   "fewer cells than the header). Fix the row.")
+        rid = row[id_col] if id_col else f"{stem}-{reader.line_num}"
+        if not text.strip():
+            _blank(on_blank, name, where + (f" (id {rid!r})" if id_col else ""), text_col,
+                   "row")
+        yield rid, text
 
 
 def paragraph_texts(name: str, lines: Iterator[str], text_col: str = "text",
-                      id_col: str | None = "id") -> Iterator[tuple[str, str]]:
+                    id_col: str | None = "id", on_blank: OnBlank = None
+                    ) -> Iterator[tuple[str, str]]:
     """(id, text) pairs from JSON lines (a text field) or plain text, a line each.
 
     JSON lines are recognised by a ``.jsonl``/``.json`` suffix or a first line that
@@ -109,27 +152,28 @@ def paragraph_texts(name: str, lines: Iterator[str], text_col: str = "text",
             raise FramingDataError(f"{name}, line {n}: no string field {text_col!r}. Each "
                                    f"JSON line needs {{\"{text_col}\": \"…\"}} (an id is "
                                    "optional), or give the field with --text-column.")
-        if not rec[text_col].strip():
-            raise FramingDataError(f"{name}, line {n}: {text_col!r} is empty. Remove the "
-                                   "record or give it text.")
         rid = rec.get(id_col) if id_col else None
+        if not rec[text_col].strip():
+            _blank(on_blank, name, f"line {n}" + (f" (id {str(rid)!r})" if rid is not None
+                                                  else ""), text_col, "record")
         yield (str(rid) if rid is not None else f"{stem}-{n}"), rec[text_col]
 
 
 def read_texts(name: str, text_column: str = "text", id_column: str | None = None,
-               batch_size: int = 1024) -> Iterator[tuple[str, str]]:
+               batch_size: int = 1024, on_blank: OnBlank = None
+               ) -> Iterator[tuple[str, str]]:
     """The (id, text) pairs of one input, by its kind: Parquet, CSV/TSV, JSON lines or
     plain text (``-``: stdin). The id column defaults to ``id``; without one, ids are the
-    file's stem and the line or row number."""
+    file's stem and the line or row number. ``on_blank``: see the module's note."""
     lower = name.lower()
     id_col = id_column or "id"
     if lower.endswith(".parquet"):
-        return parquet_texts(name, batch_size, text_column, id_col)
+        return parquet_texts(name, batch_size, text_column, id_col, on_blank)
     display, lines = open_lines(name)
     if lower.endswith((".csv", ".tsv")):
         return csv_texts(display, lines, text_column, id_col,
-                         "\t" if lower.endswith(".tsv") else ",")
-    return paragraph_texts(display, lines, text_column, id_col)
+                         "\t" if lower.endswith(".tsv") else ",", on_blank)
+    return paragraph_texts(display, lines, text_column, id_col, on_blank)
 
 
 def count_records(name: str) -> int | None:
@@ -144,7 +188,7 @@ def count_records(name: str) -> int | None:
             return pq.ParquetFile(name).metadata.num_rows
         with open(name, "rb") as f:
             n = sum(1 for line in f if line.strip())
-        return n - 1 if lower.endswith((".csv", ".tsv")) else n
+        return max(n - 1, 0) if lower.endswith((".csv", ".tsv")) else n
     except (OSError, ImportError):
         return None
 

@@ -14,6 +14,13 @@ import numpy as np
 
 from framing.core.metrics import HEADLINE, key
 
+#: How to load the model, as the card says it (the README says the same).
+LOADING = ("Load with `framing.load(path)`: it checks the file against its `.sha256` and "
+           "reads it through an allow-list of the types a model is made of, refusing "
+           "anything else before it runs. Plain `joblib.load` (and "
+           "`framing.load(path, trusted=True)`) would run whatever the file names: use them "
+           "only on files you trust.")
+
 
 def versions() -> dict[str, str]:
     """Versions of the libraries a saved model depends on."""
@@ -178,6 +185,5 @@ def markdown(card: dict[str, Any]) -> str:
     v = card["versions"]
     lines += ["", "## Versions", "", ", ".join(f"{k} {val}" for k, val in v.items()), "",
               f"MLflow run: {card.get('mlflow_run_id') or '(not tracked)'}", "",
-              "Load with `framing.load(path)`. A joblib file runs code when loaded: load only "
-              "files you trust.", ""]
+              LOADING, ""]
     return "\n".join(lines)

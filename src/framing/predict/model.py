@@ -425,7 +425,9 @@ class FramingModel:
 
     # -- weights and explanations --------------------------------------------------------
     def feature_names(self) -> np.ndarray:
-        """Names of the model's input features (n-grams, codebook labels, style cues).
+        """Names of the model's input features (n-grams, codebook labels, style cues), in
+        column order: a method, ``model.feature_names()``, like scikit-learn's
+        ``get_feature_names_out()`` (it reads the scikit-learn part of a loaded model).
 
         Hashing features have no names: they are called ``hash_<column>``.
         """
@@ -757,8 +759,67 @@ def _read_file(path: str | Path, verify: bool | str, on_version_mismatch: str
         data = path.read_bytes()
     except OSError as e:
         raise ModelLoadError(f"{path}: cannot be read ({e.strerror}).") from None
+    what = _not_a_model(data, path.suffix.lower())
+    if what:
+        raise ModelLoadError(f"{path}: not a framing model file: it looks like {what}. Give "
+                             "the .joblib file that framing-train or FramingModel.save wrote "
+                             "(framing's commands take it first, before the data).")
     _check_digest(path, verify, data)
     return path, data
+
+
+#: The first bytes of files a model path is plausibly confused with.
+_OTHER_FILES = ((b"PAR1", "a Parquet file"), (b"PK\x03\x04", "a ZIP archive"),
+                (b"%PDF", "a PDF document"), (b"\x89PNG", "a PNG image"),
+                (b"\xff\xd8\xff", "a JPEG image"), (b"SQLite format 3\x00",
+                                                   "an SQLite database"))
+
+
+#: What a text file's suffix says it is, where its first line does not tell.
+_TEXT_SUFFIXES = {".csv": "a CSV text file", ".tsv": "a TSV text file",
+                  ".jsonl": "a JSON lines text file", ".json": "a JSON text file"}
+
+
+def _not_a_model(data: bytes, suffix: str = "") -> str | None:
+    """What a file that cannot be a model file looks like (``"a CSV text file (first
+    line: 'id,text')"``), or None for one that may be: a version-3 file, a pickle or a
+    compressed joblib stream (whatever else is refused as unreadable)."""
+    if not data:
+        return "an empty file (0 bytes)"
+    if data.startswith((MAGIC, b"\x80")):  # pickle protocols 2 and up: framing's 1 and 2
+        return None
+    for head, what in _OTHER_FILES:
+        if data.startswith(head):
+            return what
+    chunk = data[:4096]
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(chunk) - 3:  # not a character cut at the chunk's end
+            return None
+        text = chunk[:e.start].decode("utf-8")
+    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
+        return None  # binary: a compressed stream, or damage the reader reports
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return "a text file of blank lines"
+    first = lines[0]
+    shown = f"first line: {first[:60]!r}" if len(first) <= 60 else \
+        f"first line: {first[:57]!r}…"
+    if first.startswith("{"):
+        kind = "a JSON lines text file" if len(lines) > 1 and lines[1].startswith("{") \
+            else "a JSON text file"
+    elif first.startswith("["):
+        kind = "a JSON text file"
+    elif "\t" in first:
+        kind = "a TSV text file"
+    elif "," in first:
+        kind = "a CSV text file"
+    elif first.startswith("<"):
+        kind = "an HTML or XML text file"
+    else:
+        kind = _TEXT_SUFFIXES.get(suffix, "a text file")
+    return f"{kind} ({shown})"
 
 
 def _read_joblib(path: Path, data: bytes, on_version_mismatch: str, trusted: bool,
@@ -868,10 +929,10 @@ def load(path: str | Path, verify: bool | str = True, on_version_mismatch: str =
     (:mod:`framing.predict.runtime`): JSON and raw arrays, read without unpickling anything.
     Loading reads the file once, checks its digest, and builds the runtime, so that
     ``predict`` and ``predict_proba`` run on numpy alone. The rest — the scikit-learn
-    feature map and estimators, for :meth:`FramingModel.explain`, ``feature_names``,
-    ``pipeline`` and the like — is unpickled from the bytes already read (and checked)
-    the first time it is needed. A model whose parts the runtime does not reproduce is
-    read whole at once.
+    feature map and estimators, for :meth:`FramingModel.explain`,
+    :meth:`FramingModel.feature_names`, :meth:`FramingModel.pipeline` and the like — is
+    unpickled from the bytes already read (and checked) the first time it is needed. A
+    model whose parts the runtime does not reproduce is read whole at once.
 
     Raises
     ------

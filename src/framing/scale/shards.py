@@ -3,7 +3,9 @@
 :func:`predict_shards` maps a model over Parquet or JSON-lines shards on a
 ``distributed`` cluster — a ``LocalCluster`` by default, or the scheduler you name — and
 writes one Parquet shard of labels and scores per input shard (the columns of
-:meth:`framing.FramingModel.predict_frame`, with the input's ids). The model file is sent
+:meth:`framing.FramingModel.predict_frame`, with the input's ids). A blank text is
+labelled as in one process (no labels, no scores) with a warning naming its shard and
+row; a shard without rows, with a warning naming it. The model file is sent
 to each worker once (scattered with ``broadcast=True``) and loaded there once, checked
 against its digest; tasks only refer to it.
 
@@ -17,10 +19,12 @@ import glob
 import hashlib
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 from framing.core.errors import FramingDataError
+from framing.data.texts import blank_note, not_text
 
 _MODELS: dict[str, Any] = {}  # per worker process: digest -> loaded model
 
@@ -61,7 +65,7 @@ def _model(data: bytes, digest: str):
 
 
 def _read(src: Path, text_column: str, id_column: str | None):
-    """A shard as a DataFrame of ids and texts."""
+    """A shard as a DataFrame of ids and texts, and the places of its blank texts."""
     import pandas as pd
 
     if src.suffix.lower() == ".parquet":
@@ -72,26 +76,30 @@ def _read(src: Path, text_column: str, id_column: str | None):
         raise FramingDataError(f"{src}: no column {text_column!r} (columns: "
                                f"{list(frame.columns)}).")
     for i, text in enumerate(frame[text_column].tolist()):  # as the in-process reader
-        if not isinstance(text, str) or not text.strip():
-            what = "empty" if isinstance(text, str) or pd.isna(text) else "not text"
-            raise FramingDataError(f"{src}, row {i + 1}: {text_column!r} is {what}. Remove "
-                                   "the row or give it text.")
-    ids = (frame[id_column].astype(str) if id_column and id_column in frame.columns
+        if not isinstance(text, str):
+            raise FramingDataError(f"{src}, row {i + 1}: {text_column!r} is "
+                                   f"{not_text(text)}. Remove the row or give it text.")
+    has_ids = bool(id_column and id_column in frame.columns)
+    ids = (frame[id_column].astype(str) if has_ids
            else pd.Series([f"{src.stem}-{i + 1}" for i in range(len(frame))]))
-    return pd.DataFrame({"id": ids.values, "text": frame[text_column].values})
+    blank = [f"row {i + 1}" + (f" (id {rid!r})" if has_ids else "")
+             for i, (rid, text) in enumerate(zip(ids, frame[text_column], strict=True))
+             if not text.strip()]
+    return pd.DataFrame({"id": ids.values, "text": frame[text_column].values}), blank
 
 
 def label_shard(data: bytes, digest: str, src: str, dst: str, text_column: str = "text",
-                id_column: str | None = "id") -> int:
-    """Label one shard into a Parquet file (written atomically); how many rows."""
+                id_column: str | None = "id") -> tuple[int, list[str]]:
+    """Label one shard into a Parquet file (written atomically); how many rows, and the
+    places of its blank texts."""
     from framing.predict.storage import atomic_write
 
     model = _model(data, digest)
-    frame = _read(Path(src), text_column, id_column)
+    frame, blank = _read(Path(src), text_column, id_column)
     out = model.predict_frame(frame, "text")
     out.insert(0, "id", frame["id"].values)
     atomic_write(dst, lambda tmp: out.to_parquet(tmp, index=False), step="shard")
-    return len(out)
+    return len(out), blank
 
 
 def predict_shards(model_path: str | Path, inputs: str | list[str], out_dir: str | Path,
@@ -143,7 +151,8 @@ def predict_shards(model_path: str | Path, inputs: str | list[str], out_dir: str
         futures = [client.submit(label_shard, model, digest, str(src), str(dst), text_column,
                                  id_column, pure=False)
                    for src, dst in zip(files, targets, strict=True)]
-        counts = client.gather(futures)
+        done = client.gather(futures)
+        counts = [n for n, _ in done]
     finally:
         client.close()
         if cluster is not None:
@@ -154,4 +163,10 @@ def predict_shards(model_path: str | Path, inputs: str | list[str], out_dir: str
                     with contextlib.suppress(OSError):
                         if f.stat().st_mtime >= started - 1:
                             f.unlink()
+    for src, (n, blank) in zip(files, done, strict=True):
+        if blank:
+            warnings.warn(blank_note(str(src), blank), UserWarning, stacklevel=2)
+        if not n:
+            warnings.warn(f"{src}: no paragraphs in the input (it holds no records); "
+                          "nothing to label there", UserWarning, stacklevel=2)
     return list(zip(targets, counts, strict=True))

@@ -17,14 +17,29 @@ class PyfuncPredictor:
         self.predictor = predictor
 
     def predict(self, model_input, params=None):
-        """A DataFrame with one column per task (labels) and ``<task>/<label>`` scores."""
+        """A DataFrame with one column per task (labels) and ``<task>/<label>`` scores; a
+        blank text's scores are None (JSON ``null`` from the scoring server), not NaN,
+        which JSON has no word for."""
         import pandas as pd
 
         if isinstance(model_input, pd.DataFrame):
-            return self.predictor.predict_frame(model_input, "text").reset_index(drop=True)
-        if isinstance(model_input, str):
-            model_input = [model_input]
-        return to_frame(self.predictor, [str(t) for t in model_input])
+            out = self.predictor.predict_frame(model_input, "text").reset_index(drop=True)
+        else:
+            if isinstance(model_input, str):
+                model_input = [model_input]
+            out = to_frame(self.predictor, [str(t) for t in model_input])
+        return json_ready(out)
+
+
+def json_ready(frame):
+    """``frame`` with each missing value (a blank text's scores, NaN, and its single
+    label, which pandas' string columns hold as NaN too) as None, so that ``json.dumps``
+    of its records, as the scoring server writes them, is valid JSON."""
+    for c in frame.columns:
+        col = frame[c]
+        if col.isna().any():
+            frame[c] = col.astype(object).where(col.notna(), None)
+    return frame
 
 
 def _load_pyfunc(data_path: str) -> PyfuncPredictor:
