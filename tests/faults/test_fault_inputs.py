@@ -248,3 +248,20 @@ def test_a_blank_text_is_labelled_as_the_python_api_labels_it(tiny, tmp_path):
     assert (f"{many}: 8 blank texts labelled with no labels and no scores, as "
             "FramingModel.predict labels one: line 1, line 3, line 5, line 7, line 9 and 3 "
             "more") in err
+
+
+def test_a_csv_label_or_text_na_is_a_value_not_missing(tmp_path):
+    """Labels NA (North America) and EU, and a text cell 'NA', read as written."""
+    rows = "".join(f"r{i},some text {i},{'NA' if i % 2 else 'EU'},{'xyz'[i % 3]}\n"
+                   for i in range(12))
+    corpus = tmp_path / "na.csv"
+    corpus.write_text("id,text,region,g\n" + rows + "r12,NA,EU,x\n", encoding="utf-8")
+    model = tmp_path / "m.joblib"
+    code, out, err = run_cli("framing-train", "tracking=off", "data=csv",
+                             f"data.path={corpus}", "data.group_column=g", "eval.n_boot=0",
+                             "data.tasks=[{name: region, labels: [NA, EU]}]",
+                             f"output.model_path={model}", f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 0, err[-2000:]
+    card = framing.load(model).card
+    assert card["data"]["n_records"] == 13
+    assert card["data"]["label_counts"]["region"] == {"NA": 6, "EU": 7}

@@ -187,8 +187,12 @@ def _read_table(spec: DataConfig, setting: str = "data"
         if (lines is not None and not lines) or path.stat().st_size == 0:
             raise FramingDataError(f"{path}: no records. The file is empty.")
         builder = {"jsonl": "json", "csv": "csv", "parquet": "parquet"}[source]
+        # A CSV cell is missing only when it is empty: pandas' default NA strings ("NA",
+        # "null", "None", "n/a", ...) are labels (North America) and texts like any other.
+        options = {"keep_default_na": False, "na_values": [""]} if source == "csv" else {}
         try:
-            ds = datasets.load_dataset(builder, data_files=str(path), split="train")
+            ds = datasets.load_dataset(builder, data_files=str(path), split="train",
+                                       **options)
         except Exception as e:  # datasets wraps parser errors in many types
             raise FramingDataError(f"{path}: cannot be read as {source} "
                                    f"({type(e).__name__}: {str(e).splitlines()[0][:300]}). "
@@ -311,7 +315,7 @@ def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec],
         text = row.get(spec.text_column)
         if not isinstance(text, str) or not text.strip():
             what = ("empty" if isinstance(text, str) else "missing (no value)" if text is None
-                    else f"a {type(text).__name__}, not a string")
+                    else f"a value of type {type(text).__name__}, not a string")
             raise FramingDataError(f"{where}: text is {what}. Every record needs non-empty "
                                    f"text in column {spec.text_column!r}; fill or drop it.")
         rid = str(rid) if rid is not None else str(i)
