@@ -253,7 +253,8 @@ def test_bad_input_is_one_line_and_writes_nothing(case, tmp_path):
         # among several: nothing is written, not even the other article's page
         "empty article": ([MODEL, ARTICLE, empty], folder, "empty.txt: the article holds "
                           "no paragraph"),
-        "non-model file": ([bad, ARTICLE], page, "model.joblib: not a readable model file"),
+        "non-model file": ([bad, ARTICLE], page, "model.joblib: not a framing model file: it "
+                           "looks like a text file"),
         "several articles into one file": ([MODEL, ARTICLE, ARTICLE], page,
                                            "page.html: with 2 articles, -o names a folder"),
     }[case]
