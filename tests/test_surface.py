@@ -3,6 +3,7 @@ MLflow's view of the runs, sweeps, --help, --version, info, data folders, the wh
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -79,20 +80,35 @@ def test_another_file_on_the_seed_config_is_its_own_corpus(home):
     assert not (home / "models" / "framing.joblib").exists()
 
 
+def printed_model(out: str) -> Path:
+    """The model a run says it wrote (``model: PATH``)."""
+    return Path(re.search(r" - model: (\S+)", out).group(1))
+
+
 def test_a_model_of_another_corpus_is_not_replaced(home):
     c = corpus(home / "frames.jsonl")
     args = ["data=jsonl", f"data.path={c}", "tracking=off", "features=ngrams"]
     code, out = train(home, *args, f"data.tasks=[{FRAME}]")
     assert code == 0, out[-2000:]
-    path = home / "models" / "frames.joblib"
+    path = printed_model(out)  # features=ngrams: named by its configuration too
+    assert path.parent == home / "models" and path.name.startswith("frames-")
     assert framing.load(path).tasks == ["frame"]
+    # another task set at the default path: written beside, the first one kept
     code, out = train(home, *args, "data.group_column=outlet",
                       f"data.tasks=[{FRAME}, {TOPICS}]")
+    assert code == 0, out[-2000:]
+    beside = printed_model(out)
+    assert beside != path and framing.load(beside).tasks == ["frame", "topics"]
+    assert framing.load(path).tasks == ["frame"]
+    # at a path the user names, a model of another task set stops the run before training
+    named = [*args, f"output.model_path={path}"]
+    code, out = train(home, *named, f"data.tasks=[{FRAME}, {TOPICS}]")
     assert code == 2 and f"{path} holds a model of corpus 'frames' (tasks frame); this run " \
                          "trains on 'frames' (tasks frame, topics)" in out
     assert "output.overwrite=true" in out and framing.load(path).tasks == ["frame"]
-    code, out = train(home, *args, f"data.tasks=[{FRAME}, {TOPICS}]", "output.overwrite=true")
+    code, out = train(home, *named, f"data.tasks=[{FRAME}, {TOPICS}]", "output.overwrite=true")
     assert code == 0 and framing.load(path).tasks == ["frame", "topics"]
+    assert "; it replaces a model of another configuration (data.tasks)" in out
     # one experiment per corpus in MLflow
     code, out = train(home, "data=jsonl", f"data.path={c}", f"data.tasks=[{FRAME}]",
                       "features=ngrams", f"output.model_path={home / 'other.joblib'}")

@@ -1,6 +1,8 @@
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -277,3 +279,179 @@ def test_parallel_one_vs_rest_gives_the_same_model(cfg_factory):
     train(par)
     two = framing.load(par.output.model_path).predict_proba(["Gas pipeline and terrorism."])
     assert np.allclose(one["theme"], two["theme"])
+
+
+# -- where a model goes, and the model already there ---------------------------------------
+# a quick model through an experiment (the model's name then carries it), not overrides
+FAST = ["experiment=ngrams_only", "eval.n_boot=0", "eval.label_issues=off", "tracking=off"]
+FRAME_TASK = "data.tasks=[{name: frame, labels: [conflict, economic, human]}]"
+
+
+def frames(path, n=30, noisy=False):
+    """A small corpus of frames; ``noisy``: every fourth text speaks of another frame."""
+    names = ["conflict", "economic", "human"]
+    rows = [{"id": f"f{i}", "outlet": f"o{i % 3}", "frame": names[i % 3],
+             "text": f"{names[(i + (noisy and i % 4 == 0)) % 3]} words item {i}"}
+            for i in range(n)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_jsonl(path, rows)
+
+
+def in_folder(work, *args, home=None):
+    """framing-train started in ``work`` (no $FRAMING_HOME unless ``home``); (code, output)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "FRAMING_HOME"}
+    if home is not None:
+        env["FRAMING_HOME"] = str(home)
+    code, out, err = run_cli("framing-train", *args, f"hydra.run.dir={work / 'run'}",
+                             cwd=work, env=env)
+    return code, out + err
+
+
+def written(out):
+    """The line that says where the model went and what it did to the one there."""
+    lines = [x.split(" - ", 1)[-1] for x in out.splitlines() if "model written to " in x]
+    assert len(lines) == 1, out[-3000:]
+    return lines[0]
+
+
+def objective(path):
+    return framing.load(path).card["evaluation"]["metrics"]["objective"]
+
+
+def test_the_readmes_override_example_does_not_replace_the_default_model(trained, tmp_path):
+    # make train wrote the default experiment's model; the README's next example must not
+    # replace it: it gets a name of its own, printed with both objectives
+    import hashlib
+    import shutil
+
+    work = tmp_path / "project"
+    (work / "models").mkdir(parents=True)
+    for src in trained[0].parent.iterdir():
+        if src.is_file() and src.name.startswith("framing."):
+            shutil.copy2(src, work / "models" / src.name)
+    default = work / "models" / "framing.joblib"
+    before = hashlib.sha256(default.read_bytes()).hexdigest()
+    code, out = in_folder(work, "model=nbsvm", "features.word.ngram_range=[1,3]",
+                          "eval.n_boot=0", "tracking=off", home=work)
+    assert code == 0, out[-3000:]
+    assert hashlib.sha256(default.read_bytes()).hexdigest() == before
+    line = written(out)
+    new = Path(line.split("model written to ")[1].split()[0])
+    assert new.parent == work / "models" and re.fullmatch(r"framing-[0-9a-f]{8}\.joblib",
+                                                          new.name)
+    assert (f"(objective {objective(new):.4f}), named by its configuration (model=nbsvm "
+            f"features.word.ngram_range=[1,3]); {default} (objective "
+            f"{objective(default):.4f}) is not touched") in line
+    assert f"model: {new}" in out and framing.load(new).card["model_path"] == str(new)
+    config = framing.load(new).card["config"]
+    assert config["model"]["nb_weight"] and config["features"]["word"]["ngram_range"] == [1, 3]
+
+
+def test_other_data_under_the_same_name_is_written_beside_the_model(tmp_path, caplog):
+    import logging
+
+    import pandas as pd
+
+    from framing.config.tree import compose
+
+    caplog.set_level(logging.INFO, logger="framing")
+    models = tmp_path / "models"
+    full = frames(tmp_path / "frames.jsonl")
+    small = frames(tmp_path / "small" / "frames.jsonl", n=21, noisy=True)  # same corpus name, fewer
+    pd.read_json(full, lines=True).to_parquet(tmp_path / "frames.parquet")
+
+    def run(*data):
+        caplog.clear()
+        train(compose([*FAST, f"paths.models={models}", FRAME_TASK, *data],
+                      output_dir=tmp_path / "out"))
+        return written("\n".join(caplog.messages))
+
+    home = models / "frames-ngrams_only.joblib"
+    assert run("data=jsonl", f"data.path={full}") == \
+        f"model written to {home} (objective {objective(home):.4f})"
+    first = objective(home)
+    line = run("data=jsonl", f"data.path={small}")
+    beside = Path(line.split("model written to ")[1].split()[0])
+    assert beside.parent == models and beside != home
+    assert framing.load(home).card["data"]["n_records"] == 30  # kept
+    assert framing.load(beside).card["data"]["n_records"] == 21
+    assert (f"(objective {objective(beside):.4f}); {home} holds a model of other data "
+            f"(another content digest) (objective {first:.4f}) and is kept") in line
+    # the same records as Parquet: the same model, replaced, and said so
+    line = run("data=parquet", f"data.path={tmp_path / 'frames.parquet'}")
+    assert line == (f"model written to {home} (objective {objective(home):.4f}); it replaces "
+                    f"the model of the same configuration and data there (objective "
+                    f"{first:.4f})")
+    assert framing.load(home).card["data"]["source"].endswith("frames.parquet")
+
+
+def test_a_path_the_user_names_is_replaced_and_says_what_it_replaced(tmp_path, caplog):
+    import logging
+
+    from framing.config.tree import compose
+
+    caplog.set_level(logging.INFO, logger="framing")
+    path = tmp_path / "m.joblib"
+    data = ["data=jsonl", f"data.path={frames(tmp_path / 'frames.jsonl')}", FRAME_TASK,
+            f"output.model_path={path}"]
+    train(compose([*FAST, *data], output_dir=tmp_path / "out"))
+    old = objective(path)
+    caplog.clear()
+    train(compose([*FAST, *data, "model.C=0.01"], output_dir=tmp_path / "out"))
+    assert framing.load(path).card["config"]["model"]["C"] == 0.01
+    assert written("\n".join(caplog.messages)) == (
+        f"model written to {path} (objective {objective(path):.4f}); it replaces a model of "
+        f"another configuration (model.C) (objective {old:.4f})")
+
+
+def test_models_go_to_the_folder_the_command_is_run_from(tmp_path):
+    # the annotation loop in a work folder: its model and label issues land there, where
+    # the README's next command reads them, not in the project's models/
+    work = tmp_path / "study"
+    work.mkdir()
+    (work / "gold.jsonl").write_bytes((ROOT / "seeds" / "paragraphs.jsonl").read_bytes())
+    project_models = ROOT / "models"
+    before = set(project_models.glob("gold*")) if project_models.is_dir() else set()
+    try:
+        code, out = in_folder(work, "data.path=gold.jsonl", "data.name=gold", "tracking=off",
+                              "eval.n_boot=0")
+        assert code == 0, out[-3000:]
+        assert framing.load(work / "models" / "gold.joblib").card["data"]["name"] == "gold"
+        r = subprocess.run(["head", "-n", "2", "models/gold.issues.jsonl"], cwd=work,
+                           capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.count("\n") == 2
+        assert f"model: {work / 'models' / 'gold.joblib'}" in out
+    finally:
+        made = (set(project_models.glob("gold*")) if project_models.is_dir() else set()) - before
+        for p in made:  # what a wrong placement left in the project
+            p.unlink()
+    assert not made
+    # a relative output.model_path is read from the same folder, even when Hydra runs
+    # the job in its own folder
+    code, out = in_folder(work, *FAST, f"data.path={work / 'gold.jsonl'}",
+                          "hydra.job.chdir=true", "output.model_path=out/m.joblib")
+    assert code == 0, out[-3000:]
+    assert framing.load(work / "out" / "m.joblib").tasks == ["theme", "tone"]
+    assert not list((work / "run").rglob("*.joblib"))
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["output.model_path", "default path"])
+def test_a_misspelt_task_column_is_reported_before_a_model_clash(tiny, tmp_path, named):
+    import shutil
+
+    work = tmp_path / "study"
+    (work / "models").mkdir(parents=True)
+    (work / "gold.jsonl").write_bytes((ROOT / "seeds" / "paragraphs.jsonl").read_bytes())
+    target = work / ("m.joblib" if named else "models/gold.joblib")
+    shutil.copy2(tiny, target)  # a model of another corpus and task set
+    shutil.copy2(f"{tiny}.sha256", f"{target}.sha256")
+    code, out = in_folder(work, "data.path=gold.jsonl", "data.name=gold", "tracking=off",
+                          "data.tasks=[{name: tonne, kind: multiclass, labels: [promotional, "
+                          "reportorial]}]", *([f"output.model_path={target}"] if named else []),
+                          home=work)
+    assert code == 2 and "no column 'tonne'" in out, out[-3000:]
+    assert "Columns present: ['article', 'id', 'paragraph', 'text', 'theme', 'tone']" in out
+    assert "holds a model" not in out and "Traceback" not in out
+    assert framing.load(target).tasks == ["topic", "tags"]

@@ -178,3 +178,27 @@ def test_digests_accept_both_files_during_a_write(tiny, published):
     assert len(both) == 2 and old[0] in both
     assert np.array_equal(framing.load(published).predict_proba("goal")["topic"],
                           framing.load(tiny).predict_proba("goal")["topic"])
+
+
+def test_a_staged_model_is_published_by_a_rename_with_its_digest_and_card(tiny, published):
+    """A training run's model waits in a staging folder beside its path (where it is
+    logged from) and is published whole, with its digest and card; a staging folder left
+    by a process that is gone is cleared by the next."""
+    from framing.predict.model import card_path
+    from framing.predict.storage import discard_staging, publish_staged, staging
+
+    left = published.parent / f".{published.name}.{2 ** 22 + 17}.staged"  # no such process
+    left.mkdir()
+    (left / published.name).write_bytes(b"half a model")
+    staged = staging(published)
+    assert not left.exists() and staged.name == published.name
+    model = framing.load(tiny)
+    model.card = {**model.card, "note": "staged"}
+    model.save(staged)
+    assert framing.load(published, verify="strict").card["note"] == "old"  # not yet
+    publish_staged(staged, published, ((card_path(staged), card_path(published)),))
+    discard_staging(staged)
+    assert framing.load(published, verify="strict").card["note"] == "staged"
+    assert len(read_digests(str(published) + ".sha256")) == 1
+    assert card_path(published).is_file()
+    assert not [p for p in published.parent.iterdir() if p.name.endswith((".staged", ".tmp"))]

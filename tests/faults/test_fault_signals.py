@@ -46,18 +46,78 @@ def statuses(tmp_path, store="store.db"):
     ids=["Ctrl-C", "SIGTERM"])
 def test_an_interrupted_training_is_one_line_and_its_run_is_marked(tmp_path, how, code, word,
                                                                    status):
+    # the model is written, not yet published: an interrupted run publishes nothing
     rc, err = train_cli(tmp_path, fault=f"train.saved:{how}")
-    assert rc == code and f"framing-train: error: {word}" in err and "Traceback" not in err
+    assert rc == code and "Traceback" not in err
+    assert error_lines(err) == [f"framing-train: error: {word}; no model is written "
+                                f"({tmp_path / 'm.joblib'} does not exist)"]
     assert statuses(tmp_path) == [status]
+    assert sorted(p.name for p in tmp_path.iterdir() if "m.joblib" in p.name) == []
+
+
+# What the tests below add to make the run quicker (the model is not what they check).
+QUICK = ["model=logreg", "features=ngrams", "eval.label_issues=off"]
+
+
+def error_lines(err: str) -> list[str]:
+    return [x for x in err.splitlines() if x.startswith("framing-train:")]
+
+
+def old_model(tiny, tmp_path) -> tuple[Path, bytes]:
+    """A model already at tmp_path/m.joblib (of another corpus: the runs replace it with
+    output.overwrite=true); its path and bytes."""
+    import shutil
+
+    path = tmp_path / "m.joblib"
+    shutil.copy2(tiny, path)
+    shutil.copy2(f"{tiny}.sha256", f"{path}.sha256")
+    return path, path.read_bytes()
+
+
+@pytest.mark.parametrize("how, code, word", [("int", 130, "interrupted"),
+                                             ("term", 143, "terminated")],
+                         ids=["Ctrl-C", "SIGTERM"])
+def test_an_interrupt_while_the_run_is_logged_keeps_the_old_model(tiny, tmp_path, how, code,
+                                                                  word):
+    path, before = old_model(tiny, tmp_path)
+    objective = framing.load(path).card["evaluation"]["metrics"]["objective"]
+    rc, err = train_cli(tmp_path, *QUICK, "output.overwrite=true",
+                        fault=f"track.logging:{how}")
+    assert rc == code and "Traceback" not in err
+    assert error_lines(err) == [f"framing-train: error: {word}; this run's model is not "
+                                f"written; {path} stays as it was (objective {objective:.4f})"]
+    assert path.read_bytes() == before and framing.load(path, verify="strict")
+    assert statuses(tmp_path) == ["KILLED"]
+    assert not list(tmp_path.glob(".m.joblib.*"))  # no staged model left behind
+
+
+@pytest.mark.parametrize("step", ["train.published", "train.end"],
+                         ids=["after publication", "at the very end"])
+def test_an_interrupt_after_the_run_has_ended_names_the_model_that_stands(tiny, tmp_path,
+                                                                          step):
+    path, before = old_model(tiny, tmp_path)
+    rc, err = train_cli(tmp_path, *QUICK, "output.overwrite=true", fault=f"{step}:int")
+    assert rc == 130 and "Traceback" not in err
+    model = framing.load(path, verify="strict")
+    objective = model.card["evaluation"]["metrics"]["objective"]
+    assert error_lines(err) == [f"framing-train: error: interrupted; the run had ended: "
+                                f"{path} is its model (objective {objective:.4f})"]
+    assert path.read_bytes() != before and model.tasks == ["theme", "tone"]
+    assert statuses(tmp_path) == ["FINISHED"]
+    client = MlflowClient(f"sqlite:///{tmp_path / 'store.db'}")
+    assert client.get_run(model.card["mlflow_run_id"]).info.status == "FINISHED"
 
 
 def test_a_run_killed_with_sigkill_is_marked_killed_by_the_next_start(tmp_path):
     rc, _ = train_cli(tmp_path, fault="train.saved:kill")
     assert rc == -9 and statuses(tmp_path) == ["RUNNING"]
-    assert framing.load(tmp_path / "m.joblib", verify="strict")  # written before the kill
+    assert not (tmp_path / "m.joblib").exists()  # staged, never published
+    assert len(list(tmp_path.glob(".m.joblib.*.staged"))) == 1
     rc, err = train_cli(tmp_path)
     assert rc == 0, err[-2000:]
     assert statuses(tmp_path) == ["KILLED", "FINISHED"]
+    assert framing.load(tmp_path / "m.joblib", verify="strict")
+    assert not list(tmp_path.glob(".m.joblib.*.staged"))  # the next run clears it
 
 
 @pytest.mark.parametrize("how, code, word", [("term", 143, "terminated"),

@@ -301,7 +301,7 @@ def cmd_info(args) -> int:
     import platform
 
     import framing
-    from framing.config.tree import project_root
+    from framing.config.tree import models_dir, project_root
     from framing.resources import model_path, shipped
 
     root = project_root()
@@ -315,8 +315,9 @@ def cmd_info(args) -> int:
     store = root / "mlflow.db"
     print(f"project root: {root}")
     print(f"MLflow store: sqlite:///{store}" + ("" if store.is_file() else " (not created yet)"))
-    models = sorted((root / "models").glob("*.joblib")) if (root / "models").is_dir() else []
-    print(f"models in {root / 'models'}: {len(models) or 'none'}")
+    folder = models_dir()
+    models = sorted(folder.glob("*.joblib")) if folder.is_dir() else []
+    print(f"models in {folder}: {len(models) or 'none'}")
     for p in models:
         print(f"  {p.name}: {_describe(p)}")
     print("shipped models: " + ", ".join(f"{n} ({_describe(model_path(n))})"

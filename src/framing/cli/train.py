@@ -6,9 +6,13 @@ sweeps call with a composed config and which returns the number a sweep optimise
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
+import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,30 +36,36 @@ def train(cfg) -> float:
 
     Steps: check the config and the tracking store; load and validate the corpus;
     cross-validate with out-of-fold predictions, intervals and baselines; fit the final
-    model; score the other corpus (``test=...``); write the model file; log everything
-    to MLflow.
+    model; choose its path (:mod:`framing.cli.output`); write it to a staging folder and
+    log everything to MLflow; once the run has ended well, publish the model at its path.
     """
+    from framing.cli.output import check_overwrite, home_path, place, standing
+    from framing.predict.storage import discard_staging, signals_held, staging
     from framing.track.runs import Tracker
 
     s = settings(cfg)  # ranges and missing values, before any data is read
     logging.getLogger("framing").setLevel(s.log_level)
     np.random.seed(s.seed)
     ctx = RunContext.current()
-    path = model_path(s, ctx)
-    if path is not None:
-        check_overwrite(path, s)  # before any work: a model of another corpus stays
+    home = home_path(s, ctx)
+    standing.start(home)
+    explicit = home is not None and bool(s.output.model_path) and not ctx.multirun
     tracker = Tracker.from_config(s, ctx)  # fails fast on an unreachable server
     terminate_on_sigterm()
     corpus = None
     if s.stream.enabled:
         from framing.scale.stream import StreamTrainer
 
+        if explicit:  # before the pass over the file, the corpus named by the config
+            check_overwrite(home, s, s.data.corpus_name, s.data.tasks)
         model, report = StreamTrainer(s).fit()
     else:
         from framing.pipeline.trainer import Trainer
 
         trainer = Trainer(s)
-        corpus, test = trainer.load_data()
+        corpus, test = trainer.load_data()  # a mistake in the data is reported first
+        if explicit:  # then a model of another corpus at the user's path
+            check_overwrite(home, s, corpus.name, corpus.tasks)
         model, report = trainer.fit(corpus, test)
     for line in report.summary():
         log.info(line)
@@ -65,25 +75,46 @@ def train(cfg) -> float:
         for line in choice_table(report.choice, per_label=False):
             if line:
                 log.info(line)
-    model_id = None
+    placement = path = None
+    if home is not None:
+        placement = place(s, ctx, model.card, home)
+        placement.objective = report.objective
+        standing.placement = placement
+        path = placement.path
+        model.card["model_path"] = str(path)
+        if isinstance(model.card.get("config"), dict):
+            model.card["config"].setdefault("output", {})["model_path"] = str(path)
+    logged = replace(s, output=replace(s.output, model_path=str(path))) if path else s
+    model_id = staged = None
     predictions: list[Path] = []
-
-    def save() -> None:
-        _save(model, path)
-        predictions[:] = write_predictions(report, corpus, path, ctx)
-
     try:
-        with tracker.run(s, model) as run:
-            model.card["mlflow_run_id"] = run.run_id
-            save()
-            model_id = run.log(s, model, report, corpus, path)
+        with contextlib.ExitStack() as held:
+            with tracker.run(s, model) as run:
+                model.card["mlflow_run_id"] = run.run_id
+                if path is not None:
+                    staged = staging(path)
+                    model.save(staged)
+                    fault("train.saved")
+                predictions = write_predictions(report, corpus, path, ctx, staged)
+                model_id = run.log(logged, model, report, corpus, staged, path)
+                # from the run's end to the publication, Ctrl-C and SIGTERM wait
+                held.enter_context(signals_held())
+            _publish(staged, placement)
     except TrackingError as e:
         if path is None:
             raise
-        if not path.is_file() or load_card_run(path) != model.card.get("mlflow_run_id"):
-            save()  # the store failed before the model was written
+        if not placement.published:  # the store failed: the model is kept all the same
+            if staged is None or not staged.is_file():
+                staged = staging(path)
+                model.save(staged)
+            if not predictions:
+                predictions = write_predictions(report, corpus, path, ctx, staged)
+            with signals_held():
+                _publish(staged, placement)
         raise TrackingError(f"{e} The model is written to {path} all the same; its run "
                             "was not (fully) logged.") from None
+    finally:
+        discard_staging(staged)
     if report.issues is not None and corpus is not None:
         from framing.evaluate.issues import summary
 
@@ -104,51 +135,21 @@ def train(cfg) -> float:
     return report.objective
 
 
-def model_name(cfg, ctx: RunContext) -> str:
-    """What made the model: the data's name, with the experiment's if one is chosen; the
-    seeds' default is ``framing``."""
-    data = cfg.data.corpus_name
-    experiment = ctx.experiment if ctx.experiment not in (None, "default") else None
-    if data == "seeds":
-        return experiment or "framing"
-    return f"{data}-{experiment}" if experiment else data
-
-
-def model_path(cfg, ctx: RunContext) -> Path | None:
-    """Where this run writes its model (None: it writes none)."""
-    if not cfg.output.write_model:
-        return None
-    path = Path(cfg.output.model_path or Path(cfg.paths.root) / "models" /
-                f"{model_name(cfg, ctx)}.joblib")
-    if ctx.multirun and ctx.output_dir is not None:
-        path = ctx.output_dir / path.name  # jobs of a sweep must not overwrite each other
-    return path
-
-
-def check_overwrite(path: Path, cfg) -> None:
-    """Refuse to replace a model of another corpus or task set (``output.overwrite``)."""
-    if cfg.output.overwrite or not path.is_file():
+def _publish(staged: Path | None, placement) -> None:
+    """Publish the staged model at its path (with its digest and card), and say what it
+    replaced or kept."""
+    if staged is None or placement is None:
         return
-    from framing.predict.model import load
+    from framing.evaluate.compare import predictions_path
+    from framing.predict.model import card_path
+    from framing.predict.storage import publish_staged
 
-    try:
-        card = load(path, verify=False, on_version_mismatch="ignore").card
-    except Exception:  # noqa: BLE001 - not a model we can read: the user decides
-        raise FramingError(f"{path} exists and is not a framing model this version reads; "
-                           "choose another output.model_path, or output.overwrite=true to "
-                           "replace it.") from None
-    old_data = (card.get("data") or {}).get("name")
-    old_tasks = {t: list(c) for t, c in ((card.get("data") or {}).get("label_counts") or {}
-                                         ).items()}
-    new_tasks = {t.name: t.labels for t in cfg.data.tasks}
-    same_tasks = set(old_tasks) == set(new_tasks) and all(
-        new_tasks[t] is None or list(new_tasks[t]) == old_tasks[t] for t in new_tasks)
-    if old_data == cfg.data.corpus_name and same_tasks:
-        return
-    raise FramingError(
-        f"{path} holds a model of corpus {old_data!r} (tasks {', '.join(old_tasks)}); this "
-        f"run trains on {cfg.data.corpus_name!r} (tasks {', '.join(new_tasks)}). Give it its "
-        "own output.model_path=..., or output.overwrite=true to replace it.")
+    publish_staged(staged, placement.path, (
+        (card_path(staged), card_path(placement.path)),
+        (predictions_path(staged), predictions_path(placement.path))))
+    placement.published = True
+    fault("train.published")
+    log.info(placement.line())
 
 
 def next_steps(path: Path | None, run_id: str | None, model_id: str | None, tracker
@@ -183,11 +184,13 @@ def record_job(ctx: RunContext, objective: float, run_id: str | None, path: Path
                             "predictions": str(predictions) if predictions else None}) + "\n")
 
 
-def write_predictions(report, corpus, model_path: Path | None, ctx: RunContext
-                      ) -> list[Path]:
+def write_predictions(report, corpus, model_path: Path | None, ctx: RunContext,
+                      staged: Path | None = None) -> list[Path]:
     """Write the out-of-fold predictions (id, group, text, gold, decisions, scores per
     unit; what ``framing compare`` reads) beside the model and into the run's output
-    folder, atomically; the paths written (the model's first)."""
+    folder, atomically; the paths they have once the model is published (the model's
+    first). With ``staged``, the model's copy is written beside the staged model and
+    published with it."""
     if corpus is None:  # the streaming path keeps no corpus
         return []
     import json
@@ -197,12 +200,16 @@ def write_predictions(report, corpus, model_path: Path | None, ctx: RunContext
 
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n"
                    for r in report.evaluation.predictions.records(corpus))
-    out = [predictions_path(model_path)] if model_path is not None else []
+    out, written = [], []
+    if model_path is not None:
+        out.append(predictions_path(model_path))
+        written.append(predictions_path(staged or model_path))
     folder = ctx.output_dir  # a sweep job's model is in its folder already
     if folder is not None and (model_path is None or
                                model_path.parent.resolve() != folder.resolve()):
         out.append(folder / PREDICTIONS)
-    for p in out:
+        written.append(folder / PREDICTIONS)
+    for p in written:
         atomic_write_text(p, text)
     return out
 
@@ -225,23 +232,6 @@ def write_issues(issues: list, model_path: Path | None) -> Path | None:
     return path
 
 
-def _save(model, path: Path | None) -> None:
-    if path is not None:
-        model.save(path)
-        fault("train.saved")
-        log.info("model written to %s", path)
-
-
-def load_card_run(path: Path) -> str | None:
-    """The MLflow run id a written model's card names."""
-    from framing.predict.model import load
-
-    try:
-        return load(path, verify=False).card.get("mlflow_run_id")
-    except Exception:  # noqa: BLE001 - an unreadable file: write it again
-        return "(unreadable)"
-
-
 def _hydra_main():
     import hydra
 
@@ -250,19 +240,19 @@ def _hydra_main():
         try:
             return train(cfg)
         except FramingError as e:  # one clear message, no traceback, non-zero exit
-            print(f"framing-train: error: {e}", file=sys.stderr)
-            sys.exit(2)
+            _exit(str(e), 2)
         except OSError as e:
-            print(f"framing-train: error: {describe_os_error(e)}", file=sys.stderr)
-            sys.exit(2)
+            _exit(describe_os_error(e), 2)
 
     return _main
 
 
 def main() -> None:
     """Console entry point ``framing-train`` (the Hydra command line)."""
+    from framing.cli.output import standing
     from framing.config.tree import describe_config_error
 
+    atexit.register(_leave)  # the first exit handler registered is the last to run
     logging.basicConfig(format="[%(levelname)s] %(name)s: %(message)s", level=logging.INFO)
     try:
         require_extra("train", "framing-train")
@@ -282,9 +272,9 @@ def main() -> None:
     try:
         _hydra_main()()
     except KeyboardInterrupt:
-        _exit("interrupted", 130)
+        _exit(f"interrupted; {standing.describe()}", 130)
     except Terminated:
-        _exit("terminated", 143)
+        _exit(f"terminated; {standing.describe()}", 143)
     except FramingError as e:
         _exit(str(e), 2)
     except Exception as e:
@@ -296,11 +286,56 @@ def main() -> None:
         if isinstance(e, OSError):
             _exit(describe_os_error(e), 2)
         raise
+    _done(0)
+    fault("train.end")
 
 
 def _exit(message: str, code: int) -> None:
     print(f"framing-train: error: {message}", file=sys.stderr)
+    _done(code)
     sys.exit(code)
+
+
+# The end of the process. Once the command is done, the interpreter's teardown of the
+# loaded libraries takes seconds, and Python has by then given SIGINT back to the system:
+# Ctrl-C there would kill the process without a word. So from the command's end a signal
+# is noted, not raised; the last exit handler reports it and leaves at once.
+_leaving: dict[str, int | None] = {"code": None, "signal": None}
+
+
+def _note_signal(signum, frame) -> None:
+    if _leaving["signal"] is None:
+        _leaving["signal"] = signum
+
+
+def _done(code: int) -> None:
+    """The command is done with exit status ``code``."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _note_signal)
+        signal.signal(signal.SIGTERM, _note_signal)
+    _leaving["code"] = code
+
+
+def _leave() -> None:
+    """The last exit handler: a signal noted since the command's end is one line and
+    exit status 130 (Ctrl-C) or 143 (SIGTERM); then the process leaves, without the
+    teardown."""
+    code = _leaving["code"]
+    if code is None:  # not through main's end (an unexpected error): the usual exit
+        return
+    if _leaving["signal"] is not None and code == 0:
+        from framing.cli.output import standing
+
+        word, code = (("interrupted", 130) if _leaving["signal"] == signal.SIGINT else
+                      ("terminated", 143))
+        print(f"framing-train: error: {word}; {standing.describe()}", file=sys.stderr)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -492,9 +492,12 @@ class StreamConfig:
 
 @dataclass
 class OutputConfig:
-    """Where the model is written. ``model_path`` null: ``models/<name>.joblib`` under the
-    project root, named by what made it (the seeds' default: ``framing``). A model of
-    another corpus or task set is not replaced unless ``overwrite``."""
+    """Where the model is written. ``model_path`` null: ``<paths.models>/<name>.joblib``,
+    named by what made it (the seeds' default: ``framing``; a digest of the configuration
+    and data added when the command line changes the model); a model made otherwise
+    there is kept, the new one written beside it, unless ``overwrite``. A ``model_path``
+    given is replaced, except a model of another corpus or task set unless
+    ``overwrite`` (:mod:`framing.cli.output`)."""
 
     model_path: str | None = None
     write_model: bool = True
@@ -506,6 +509,7 @@ class PathsConfig:
     """Every path comes from here."""
 
     root: str = "${framing_root:}"
+    models: str = "${framing_models:}"
     output_dir: str | None = "${hydra:runtime.output_dir}"
     shared: str = "${oc.env:FRAMING_SHARED,${paths.root}/../shared}"
     benchmarks: str = "${oc.env:FRAMING_BENCHMARKS,${paths.shared}/benchmarks}"

@@ -34,6 +34,29 @@ def project_root() -> Path:
     return Path.cwd().resolve()
 
 
+def user_cwd() -> Path:
+    """The folder the command was started in: relative paths of a run's outputs are read
+    from there, even when Hydra runs the job in its own folder (``hydra.job.chdir=true``)."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        hc = HydraConfig.get() if HydraConfig.initialized() else None
+    except ImportError:
+        hc = None
+    if hc is not None and hc.job.get("chdir") and hc.runtime.get("cwd"):
+        return Path(hc.runtime.cwd)
+    return Path.cwd()
+
+
+def models_dir() -> Path:
+    """Where models go unless a run names its file: ``$FRAMING_HOME/models``, else
+    ``models/`` in the folder the command was started in."""
+    env = os.environ.get("FRAMING_HOME")
+    if env:
+        return Path(env).resolve() / "models"
+    return user_cwd() / "models"
+
+
 def config_dir() -> Path:
     """The shipped config tree: ``conf/`` of a checkout, or the copy inside the wheel."""
     inside = _PKG / "conf"
@@ -69,6 +92,8 @@ def register() -> None:
 
     if not OmegaConf.has_resolver("framing_root"):
         OmegaConf.register_new_resolver("framing_root", lambda: str(project_root()))
+    if not OmegaConf.has_resolver("framing_models"):
+        OmegaConf.register_new_resolver("framing_models", lambda: str(models_dir()))
     if not OmegaConf.has_resolver("framing_seeds"):
         OmegaConf.register_new_resolver("framing_seeds", lambda: str(seeds_dir()))
     if not OmegaConf.has_resolver("framing_seeds_name"):

@@ -6,6 +6,8 @@ is written beside it. Both are built here and nowhere else. numpy only.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import time
 from typing import Any
@@ -57,6 +59,74 @@ def build(data: dict[str, Any], evaluation: dict[str, Any], thresholds: dict[str
     return {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "versions": versions(), "data": data, "evaluation": evaluation,
             "thresholds": thresholds, "config": config, "mlflow_run_id": run_id}
+
+
+# Settings that change neither a model nor its figures: where files go, what is printed,
+# tracking, bootstrap draws and workers, the other corpus scored, and which file the
+# training data came from (the data are known by their digest instead).
+NOT_MADE_BY = ("paths", "output", "tracking", "hydra", "run_name", "experiment_name",
+               "log_level", "test", "data.path", "data.name", "data.source",
+               "data.hub_config", "eval.n_boot", "eval.n_jobs", "eval.ovr_n_jobs",
+               "eval.label_issues", "eval.learning_curve", "eval.curve_sizes",
+               "eval.curve_draws", "stream.progress")
+
+
+def makes_the_model(key_: str) -> bool:
+    """Whether a dotted setting changes what a run makes (not in :data:`NOT_MADE_BY`)."""
+    return not any(key_ == k or key_.startswith(k + ".") for k in NOT_MADE_BY)
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, name + "."))
+        else:
+            out[name] = v
+    return out
+
+
+def made_by(card: dict[str, Any]) -> dict[str, Any] | None:
+    """What made a model, as its card records it: the settings that change the model or
+    its figures (dotted keys) and the digest of its training data's content; None when
+    the card records neither (a model saved by hand, or by an old version)."""
+    config = card.get("config")
+    digest = (card.get("data") or {}).get("digest")
+    if not isinstance(config, dict) or not digest:
+        return None
+    return {"config": {k: v for k, v in _flat(config).items() if makes_the_model(k)},
+            "data": str(digest)}
+
+
+def made_by_id(made: dict[str, Any], length: int = 8) -> str:
+    """A short hex digest of :func:`made_by`: equal settings and data, equal id."""
+    text = json.dumps(made, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def difference(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """How the model ``old`` was made differs from ``new`` (both :func:`made_by`), in a
+    few words: "another configuration (model.family, …)", "other data", both, or "the
+    same configuration and data"."""
+    if old is None:
+        return "a configuration its card does not record"
+    missing = object()
+    keys = sorted(k for k in set(old["config"]) | set(new["config"])
+                  if old["config"].get(k, missing) != new["config"].get(k, missing))
+    parts = []
+    if keys:
+        shown = ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+        parts.append(f"another configuration ({shown})")
+    if old["data"] != new["data"]:
+        parts.append("other data (another content digest)")
+    return " and ".join(parts) if parts else "the same configuration and data"
+
+
+def objective_of(card: dict[str, Any]) -> float | None:
+    """The objective a model's run reached (out of fold), if its card records it."""
+    value = ((card.get("evaluation") or {}).get("metrics") or {}).get("objective")
+    return None if value is None else float(value)
 
 
 def _figure_rows(m: dict[str, float], tasks: list[str], prefix: str = "") -> list[str]:
@@ -185,5 +255,7 @@ def markdown(card: dict[str, Any]) -> str:
     v = card["versions"]
     lines += ["", "## Versions", "", ", ".join(f"{k} {val}" for k, val in v.items()), "",
               f"MLflow run: {card.get('mlflow_run_id') or '(not tracked)'}", "",
+              *([f"Written to `{card['model_path']}` by framing-train.", ""]
+                if card.get("model_path") else []),
               LOADING, ""]
     return "\n".join(lines)

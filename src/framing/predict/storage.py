@@ -9,6 +9,11 @@ into place, then the digest file keeps the new digest only. A crash or a kill at
 step leaves a model that loads (the old one or the new one); two writers of one path
 take turns under a lock.
 
+A training run writes its model into a private staging folder beside the final path
+(:func:`staging`), logs it from there, and publishes it with :func:`publish_staged` (a
+rename) only once the run has ended well; :func:`signals_held` keeps Ctrl-C and SIGTERM
+from coming between the run's end and the publication.
+
 :func:`fault` lets the reliability tests kill the process or raise at a named step
 (``FRAMING_FAULT=publish.renamed:kill``); it does nothing otherwise.
 """
@@ -19,8 +24,10 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -178,3 +185,71 @@ def publish(path: str | Path, write: Callable[[Path], None]) -> str:
             raise
         atomic_write_text(sha, f"{new}  {path.name}\n")
     return new
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def staging(path: str | Path) -> Path:
+    """Where to write a file before it is published as ``path``: ``path``'s name inside a
+    new private folder beside it (``.<name>.<pid>.staged``, same file system, so that
+    publishing is a rename). Such folders left by processes that are gone are removed."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a part of the folder's path is a file
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path.parent)) from None
+    prefix = f".{path.name}."
+    for old in path.parent.glob(f"{prefix}*.staged"):
+        pid = old.name[len(prefix):-len(".staged")]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = path.parent / f"{prefix}{os.getpid()}.staged"
+    try:
+        folder.mkdir()
+    except OSError as e:
+        raise OSError(e.errno, f"cannot write a file in {path.parent} ({e.strerror}); "
+                      "choose another folder", str(path)) from None
+    return folder / path.name
+
+
+def publish_staged(staged: str | Path, path: str | Path,
+                   companions: tuple[tuple[Path, Path], ...] = ()) -> str:
+    """Publish the file written at ``staged`` (from :func:`staging`) as ``path`` with its
+    digest, by a rename; then each ``(staged, final)`` companion file (a card), each by a
+    rename. Return the digest."""
+    staged = Path(staged)
+    digest = publish(path, lambda tmp: os.replace(staged, tmp))
+    for src, dst in companions:
+        if src.is_file():
+            os.replace(src, dst)
+    return digest
+
+
+def discard_staging(staged: str | Path | None) -> None:
+    """Remove the staging folder of ``staged`` and whatever is left in it."""
+    if staged is not None and Path(staged).parent.name.endswith(".staged"):
+        shutil.rmtree(Path(staged).parent, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def signals_held(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while the block runs (steps that must happen
+    together); one that comes meanwhile is delivered when the block ends. Only the main
+    thread receives them, so elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+            signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -42,6 +42,7 @@ from framing.core.errors import Terminated, TrackingError
 from framing.core.version import __version__
 from framing.predict.card import markdown
 from framing.predict.model import card_path, sha_path
+from framing.predict.storage import fault
 
 log = logging.getLogger(__name__)
 
@@ -413,14 +414,22 @@ class RunLogger:
     run_id: str | None
     tracker: Tracker
 
-    def log(self, cfg, model, report, corpus, model_path: Path | None) -> str | None:
+    def log(self, cfg, model, report, corpus, model_path: Path | None,
+            published_as: Path | None = None) -> str | None:
         """Everything of one training run (no-op when tracking is off); the id of the
-        logged MLflow model, if one was logged."""
+        logged MLflow model, if one was logged.
+
+        ``model_path`` is the file logged (a staged copy while the run is under way);
+        ``published_as``, the path the model is published at once the run has ended (the
+        tag ``framing.model_path``)."""
         if self.mlflow is None:
             return None
         mlflow = self.mlflow
         config = plain(cfg)
         mlflow.log_params(params(config))
+        final = published_as or model_path
+        if final is not None:
+            mlflow.set_tag("framing.model_path", str(final))
         choice = getattr(report, "choice", None)
         if choice:
             mlflow.log_params(choice_params(choice))
@@ -432,6 +441,7 @@ class RunLogger:
             ids = log_baselines(mlflow, self.tracker.uri, baselines,
                                 model.card.get("data") or {})
             mlflow.set_tag(BASELINE_RUNS_TAG, ",".join(ids))
+        fault("track.logging")
         if corpus is not None:
             self._log_dataset(corpus)
         with tempfile.TemporaryDirectory() as tmp:
