@@ -592,3 +592,191 @@ def test_an_undefined_kappa_is_shown_as_such(tmp_path):
     code, out, err = run_cli("framing", "agree", a, b, "--n-boot", "0")
     tone_line = next(x for x in out.splitlines() if x.startswith("tone "))
     assert tone_line.split() == ["tone", "(all)", "3/3", "—", "—"]
+
+
+# -- a model of one's own labels through the queue and the export -----------------------------
+OWN_WORDS = {"policy": "ministry regulation parliament bill", "science": "laboratory study "
+             "researchers experiment", "economy": "inflation market prices trade"}
+
+
+@pytest.fixture(scope="module")
+def own_model(tmp_path_factory):
+    """A model of a CSV corpus of one's own tasks: frame (one of policy, science,
+    economy) and topics (any of health, crime)."""
+    import csv
+
+    tmp = tmp_path_factory.mktemp("own")
+    with open(tmp / "frames.csv", "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["id", "text", "frame", "topics"])
+        for i in range(36):
+            frame = list(OWN_WORDS)[i % 3]
+            out.writerow([f"c{i}", f"{OWN_WORDS[frame]} note {i}", frame,
+                          ["health", "crime", "health|crime"][i % 3]])
+    code, _, err = run_cli(
+        "framing-train", "data=csv", f"data.path={tmp / 'frames.csv'}",
+        "data.tasks=[{name: frame, labels: [policy, science, economy]}, {name: topics, "
+        "kind: multilabel, labels: [health, crime], separator: '|'}]", "features=ngrams",
+        "eval.n_boot=0", "eval.label_issues=off", "tracking=off",
+        f"output.model_path={tmp / 'own.joblib'}", f"hydra.run.dir={tmp / 'run'}")
+    assert code == 0, err[-2000:]
+    pool = write_jsonl(tmp / "pool.jsonl", [
+        {"id": f"p{i}", "article": f"a{i % 2}", "text": f"{words} item {i}"}
+        for i, words in enumerate(list(OWN_WORDS.values()) * 2)])
+    return tmp / "own.joblib", pool
+
+
+def test_the_export_of_a_queue_offers_the_queues_own_tasks(own_model, tmp_path):
+    model_path, pool = own_model
+    q = tmp_path / "q.jsonl"
+    code, _, err = run_cli("framing", "queue", model_path, pool, "-n", "4", "-o", q)
+    assert code == 0, err
+    queue = read(q)
+    assert all(r["task_set"] == [
+        {"name": "frame", "kind": "multiclass", "labels": ["policy", "science", "economy"]},
+        {"name": "topics", "kind": "multilabel", "labels": ["health", "crime"]}]
+        for r in queue)
+    tasks_json, config = tmp_path / "t.json", tmp_path / "l.xml"
+    code, _, err = run_cli("framing", "export", "labelstudio", q, "-o", tasks_json,
+                           "--config", config)
+    assert code == 0, err
+    assert "4 Label Studio tasks (4 with pre-annotations) of frame, topics" in err
+    view = ET.fromstring(config.read_text())
+    controls = {c.get("name"): c for c in view.iter("Choices")}
+    assert list(controls) == ["frame", "topics"]
+    assert controls["frame"].get("choice") == "single-radio"
+    assert controls["topics"].get("choice") == "multiple"
+    assert [c.get("value") for c in controls["frame"]] == ["policy", "science", "economy"]
+    assert [c.get("value") for c in controls["topics"]] == ["health", "crime"]
+    for t, rec in zip(json.loads(tasks_json.read_text()), queue, strict=True):
+        (pred,) = t["predictions"]
+        got = {r["from_name"]: r["value"]["choices"] for r in pred["result"]}
+        assert got["frame"] == [rec["model_guess"]["frame"]]
+        assert got.get("topics", []) == rec["model_guess"]["topics"]
+        assert 0.5 <= pred["score"] <= 1
+    # the count says how many tasks do carry a pre-annotation
+    some = [{k: v for k, v in r.items() if k != "model_guess" or i % 2} for i, r in
+            enumerate(queue)]
+    code, _, err = run_cli("framing", "export", "labelstudio", write_jsonl(tmp_path / "s.jsonl",
+                                                                          some))
+    assert code == 0 and "4 Label Studio tasks (2 with pre-annotations) of frame, topics" in err
+
+
+def test_an_old_queue_without_its_task_set_is_refused(own_model, tmp_path):
+    model_path, pool = own_model
+    q = tmp_path / "q.jsonl"
+    assert run_cli("framing", "queue", model_path, pool, "-n", "3", "-o", q)[0] == 0
+    old = write_jsonl(tmp_path / "old.jsonl", [{k: v for k, v in r.items() if k != "task_set"}
+                                               for r in read(q)])
+    tasks_json, config = tmp_path / "t.json", tmp_path / "l.xml"
+    code, _, err = run_cli("framing", "export", "labelstudio", old, "-o", tasks_json,
+                           "--config", config)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"framing: error: {old}, line 1: a model's guess but no task_set")
+    assert "Run framing queue again, or give the model with --model" in err
+    assert not tasks_json.exists() and not config.exists()
+    # with --model it is the model's tasks, predicted afresh
+    code, _, err = run_cli("framing", "export", "labelstudio", old, "--model", model_path,
+                           "-o", tasks_json, "--config", config)
+    assert code == 0 and "3 Label Studio tasks (3 with pre-annotations) of frame, topics" in err
+    # queues of two task sets in one file
+    mixed = read(q)
+    mixed[1]["task_set"] = mixed[1]["task_set"][:1]
+    code, _, err = run_cli("framing", "export", "labelstudio",
+                           write_jsonl(tmp_path / "mixed.jsonl", mixed))
+    assert code == 2 and "mixed.jsonl, line 2 (id " in err and "differs from line 1's" in err
+    # units with neither a task set nor guesses: the guidelines' tasks, and it says so
+    code, _, err = run_cli("framing", "export", "labelstudio", pool)
+    assert code == 0 and "names no tasks; the tasks are the guidelines' theme and tone" in err
+    assert "(0 with pre-annotations) of theme, tone" in err
+
+
+# -- agreement from ids and labels, the units in a file of their own --------------------------
+def datasheet_rows() -> set[str]:
+    """The agreement table of the seed datasheet (seeds/README.md), as printed there."""
+    text = (SEEDS / "README.md").read_text()
+    table = text.split("| label | agreement | Cohen's kappa |")[1].split("\n\n")[0]
+    return {line for line in table.splitlines()[2:] if line.startswith("|")}
+
+
+def test_agreement_of_ids_and_labels_with_a_units_file_reproduces_the_seed_datasheet(
+        tmp_path):
+    # The annotators' own files are not kept (only the adjudicated gold), so this builds
+    # a pair the datasheet describes: annotator a as the gold labels, b differing where
+    # the datasheet counts disagreements (security 4, economy 3, diplomacy 3).
+    gold = seeds()
+    labels = TASKS[0]["labels"]
+    b = [{"id": r["id"], "theme": list(r["theme"]), "tone": r["tone"]} for r in gold]
+
+    def flip(label, had, k):
+        for i in [i for i, r in enumerate(gold) if (label in r["theme"]) == had][:k]:
+            b[i]["theme"] = [x for x in labels if (x in b[i]["theme"]) != (x == label)]
+    flip("security", True, 2)
+    flip("security", False, 2)
+    flip("economy", True, 3)
+    flip("diplomacy", True, 3)
+    a_file = write_jsonl(tmp_path / "a.jsonl", [{"id": r["id"], "theme": r["theme"],
+                                                 "tone": r["tone"]} for r in gold])
+    b_file = write_jsonl(tmp_path / "b.jsonl", b)
+    units = tmp_path / "units.csv"
+    with units.open("w", newline="", encoding="utf-8") as f:
+        import csv
+
+        out = csv.writer(f)
+        out.writerow(["id", "article", "paragraph", "text"])
+        out.writerows([r["id"], r["article"], r["paragraph"], r["text"]] for r in gold)
+    code, table, err = run_cli("framing", "agree", a_file, b_file, "--units", units,
+                               "--markdown", "--n-boot", "0")
+    assert code == 0, err
+    printed = table.splitlines()
+    assert printed[:2] == ["| label | agreement | Cohen's kappa |", "| --- | --- | --- |"]
+    assert set(printed[2:]) == datasheet_rows() and len(printed) == 7
+    # the same units as JSON lines, grouped by "group"; the articles are resampled
+    jl = write_jsonl(tmp_path / "units.jsonl", [{"id": r["id"], "group": r["article"],
+                                                 "text": r["text"]} for r in gold])
+    code, out, err = run_cli("framing", "agree", a_file, b_file, "--units", jl, "--json",
+                             "--n-boot", "50", "-o", tmp_path / "todo.jsonl")
+    assert code == 0, err
+    got = json.loads(out)
+    differ = sum(r["theme"] != x["theme"] for r, x in zip(gold, b, strict=True))
+    assert got["units"] == 55 and got["articles"] == 5 and got["disagreements"] == differ
+    todo = read(tmp_path / "todo.jsonl")
+    assert all(t["text"] == gold[[r["id"] for r in gold].index(t["id"])]["text"]
+               for t in todo)
+    # adjudicated as the gold has it, the merge gives back the gold file
+    for t in todo:
+        t["adjudicated"] = {k: next(r for r in gold if r["id"] == t["id"])[k]
+                            for k in t["adjudicated"]}
+    adj = write_jsonl(tmp_path / "adjudicated.jsonl", todo)
+    code, _, err = run_cli("framing", "adjudicate", adj, a_file, b_file, "--units", units,
+                           "-o", tmp_path / "gold.jsonl")
+    assert code == 0, err
+    assert read(tmp_path / "gold.jsonl") == gold
+    # without the units file the records lack their text
+    code, _, err = run_cli("framing", "agree", a_file, b_file, "--n-boot", "0")
+    assert code == 2 and "a.jsonl, line 1: no text" in err
+
+
+@pytest.mark.parametrize("case, message", [
+    ("unknown", "b.jsonl, line 2 (id 'u9'): id 'u9' is not in the units file "),
+    ("twice", "units.jsonl, line 2 (id 'u0'): id 'u0' again (first on line 1). Ids must "
+              "be unique in the units file."),
+    ("text", "b.jsonl, line 1 (id 'u0'): its text differs from the units file "),
+])
+def test_a_units_file_that_does_not_fit_is_one_line(tmp_path, case, message):
+    us = units(3)
+    a = [{"id": u["id"], "theme": [], "tone": "reportorial"} for u in us]
+    b = [dict(r) for r in a]
+    if case == "unknown":
+        b[1]["id"] = "u9"
+    if case == "twice":
+        us[1]["id"] = "u0"
+    if case == "text":
+        b[0]["text"] = "another paragraph"
+    files = [write_jsonl(tmp_path / "a.jsonl", a), write_jsonl(tmp_path / "b.jsonl", b)]
+    out = tmp_path / "todo.jsonl"
+    code, _, err = run_cli("framing", "agree", *files, "--units",
+                           write_jsonl(tmp_path / "units.jsonl", us), "--n-boot", "0",
+                           "-o", out)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

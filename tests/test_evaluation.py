@@ -1,7 +1,11 @@
 """Evaluation pieces on tiny corpora: splits, metrics, bootstrap, baselines, scoring."""
 
+import json
+import re
+
 import numpy as np
 import pytest
+from sklearn.metrics import f1_score
 
 from framing.config.schema import FeaturesConfig
 from framing.core.errors import FramingConfigError
@@ -12,6 +16,8 @@ from framing.evaluate import baselines
 from framing.evaluate.evaluation import Predictions, evaluate, score
 from framing.evaluate.splits import make_splits
 from framing.learn.fitting import Fitter
+
+from conftest import run_cli
 
 TONE = TaskSpec("tone", kind="multiclass", labels=["a", "b"])
 THEME = TaskSpec("theme", kind="multilabel", labels=["x", "y"])
@@ -94,11 +100,96 @@ def test_a_draw_without_a_label_leaves_it_out_rather_than_scoring_it_0():
     groups = np.repeat(np.arange(10), 5)
     ci = bootstrap(THEME, y, y.copy(), groups, n_boot=200, seed=0)
     assert ci["y/f1"] == (1.0, 1.0) and ci["macro_f1"] == (1.0, 1.0)
-    # the point estimate keeps scikit-learn's convention: a label absent from the whole
-    # set and never predicted scores 0
+    # the point estimate follows the same rule: a label absent from the whole set and
+    # never predicted is left out, not scored 0
     none = np.zeros((4, 2), dtype=np.int8)
     none[:, 0] = 1
-    assert compute(THEME, none, none.copy())["macro_f1"] == 0.5
+    m = compute(THEME, none, none.copy())
+    assert m["macro_f1"] == 1.0 and "y/f1" not in m and m["x/f1"] == 1.0
+
+
+def test_a_label_absent_from_the_file_counts_alike_in_the_estimate_and_its_interval():
+    # a held-out file that never holds label c, whose model never predicts c: it has no
+    # F1 (0/0), in the estimate as in every draw; scikit-learn's zero_division=np.nan
+    frame = TaskSpec("frame", kind="multiclass", labels=["a", "b", "c"])
+    y = np.array(["a", "b"] * 10, dtype=object)
+    groups = np.repeat(np.arange(5), 4)
+    m = compute(frame, y, y.copy())
+    ci = bootstrap(frame, y, y.copy(), groups, n_boot=200)
+    assert m["accuracy"] == 1.0 and m["macro_f1"] == 1.0 and ci["macro_f1"] == (1.0, 1.0)
+    assert "c/f1" not in m and "c/precision" not in m and "c/recall" not in m
+    assert m["c/support"] == 0
+    assert m["macro_f1"] == f1_score(y, y, labels=frame.labels, average="macro",
+                                     zero_division=np.nan)
+    # zero_division=0 counts it as a miss, in the estimate and the draws alike
+    m0 = compute(frame, y, y.copy(), zero_division=0.0)
+    ci0 = bootstrap(frame, y, y.copy(), groups, n_boot=200, zero_division=0.0)
+    assert m0["c/f1"] == 0.0 and m0["macro_f1"] == pytest.approx(2 / 3)
+    assert ci0["macro_f1"] == pytest.approx((2 / 3, 2 / 3))
+    assert m0["macro_f1"] == pytest.approx(f1_score(y, y, labels=frame.labels,
+                                                    average="macro", zero_division=0))
+    # predicted but absent: a false positive, F1 0, counted
+    p = y.copy()
+    p[0] = "c"
+    m = compute(frame, y, p)
+    assert m["c/f1"] == 0.0 and m["c/precision"] == 0.0 and "c/recall" not in m
+    assert m["macro_f1"] == pytest.approx(f1_score(y, p, labels=frame.labels,
+                                                   average="macro", zero_division=np.nan))
+
+
+def random_case(seed: int):
+    """Random truth and decisions (multi-label on odd seeds, single-label on even ones)
+    of 1 to 24 records, where some labels never occur, some are never predicted, some
+    neither; articles of a few records each, or none."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 25)), int(rng.integers(2, 6))
+    labels = [f"l{j}" for j in range(k)]
+    if seed % 2:
+        task = TaskSpec("t", kind="multilabel", labels=labels)
+        rate = rng.random(k) * rng.choice([0.0, 0.3, 1.0], k)
+        y = (rng.random((n, k)) < rate).astype(np.int8)
+        flip = rng.random(k) * rng.choice([0.0, 0.5], k)
+        p = np.where(rng.random((n, k)) < flip, 1 - y, y).astype(np.int8)
+    else:
+        task = TaskSpec("t", kind="multiclass", labels=labels)
+        w = rng.dirichlet(np.ones(k) * 0.5)
+        w[rng.random(k) < 0.3] = 0
+        w = w / w.sum() if w.sum() else np.eye(k)[0]
+        y = rng.choice(labels, n, p=w).astype(object)
+        other = rng.choice(labels, n, p=rng.dirichlet(np.ones(k) * 0.5)).astype(object)
+        p = np.where(rng.random(n) < rng.random(), y, other).astype(object)
+    groups = rng.integers(0, max(1, n // 3), n) if rng.random() < 0.5 else None
+    return task, y, p, groups
+
+
+def test_every_estimate_lies_in_its_interval_and_follows_scikit_learn():
+    from sklearn.metrics import precision_recall_fscore_support
+
+    cases = [random_case(seed) for seed in range(100)]
+    one = TaskSpec("t", kind="multilabel", labels=["x", "y"])
+    cases += [(TONE, np.array(["a"], dtype=object), np.array(["b"], dtype=object), None),
+              (one, np.array([[1, 0]]), np.array([[1, 0]]), None),
+              (one, np.array([[0, 0], [0, 0]]), np.array([[0, 0], [0, 1]]), None)]
+    checked = absent = 0
+    for i, (task, y, p, groups) in enumerate(cases):
+        m = compute(task, y, p)
+        ci = bootstrap(task, y, p, groups, n_boot=100, seed=i)
+        for k, (lo, hi) in ci.items():
+            assert k in m and lo <= m[k] <= hi, (i, k, m.get(k), lo, hi)
+            checked += 1
+        # the point estimate is scikit-learn's with zero_division=np.nan
+        kw = {"labels": task.labels} if task.kind == "multiclass" else {}
+        for avg in ("macro", "micro"):
+            ref = f1_score(y, p, average=avg, zero_division=np.nan, **kw)
+            assert (np.isnan(ref) and f"{avg}_f1" not in m) or \
+                m[f"{avg}_f1"] == pytest.approx(ref), (i, avg)
+        prf = precision_recall_fscore_support(y, p, average=None, zero_division=np.nan, **kw)
+        for j, lab in enumerate(task.labels):
+            for name, ref in zip(("precision", "recall", "f1"), prf[:3], strict=False):
+                got = m.get(f"{lab}/{name}")
+                assert (np.isnan(ref[j]) and got is None) or got == pytest.approx(ref[j])
+            absent += f"{lab}/f1" not in m
+    assert checked > 500 and absent > 20  # the cases do hold absent labels
 
 
 def test_baselines_majority_and_codebook_rules():
@@ -209,3 +300,56 @@ def test_given_split_fits_its_labels_in_parallel_to_the_same_model():
     assert two.predictions.scores["theme"][test] == pytest.approx(
         one.predictions.scores["theme"][test], abs=1e-12)
     assert two.model._thr["theme"] == pytest.approx(one.model._thr["theme"])
+
+
+def held_out(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+SPORT = ["match goal team", "coach league player", "goal team match"]
+
+
+def test_framing_evaluate_on_a_file_without_one_label(tiny, tmp_path):
+    # the held-out file has sport only: politics never occurs, and the model (right on
+    # every record) never predicts it
+    rows = [{"id": f"h{i}", "article": f"a{i % 3}", "text": t, "topic": "sport",
+             "tags": ["a"]} for i, t in enumerate(SPORT * 3)]
+    path = held_out(tmp_path / "heldout.jsonl", rows)
+    code, out, err = run_cli("framing", "evaluate", tiny, path, "--n-boot", "200",
+                             "--group-column", "article")
+    assert code == 0, err
+    line = re.compile(r"^(\S+)\s+(\w+)\s+(-?\d\.\d{3})\s+\[(\d\.\d{3}), (\d\.\d{3})\]")
+    rows_ci = [m.groups() for m in map(line.match, out.splitlines()) if m]
+    assert len(rows_ci) >= 6
+    for task, metric, v, lo, hi in rows_ci:
+        assert float(lo) <= float(v) <= float(hi), (task, metric, v, lo, hi)
+    assert ("topic", "macro_f1", "1.000", "1.000", "1.000") in rows_ci
+    assert ("topic", "accuracy", "1.000", "1.000", "1.000") in rows_ci
+    politics = next(x for x in out.splitlines() if x.startswith("topic      politics"))
+    assert politics.split()[2:5] == ["—", "—", "—"] and politics.split()[-2] == "0"
+    assert "— : undefined (0/0" in out
+    assert ("task 'topic': label 'politics' never occurs in " in err
+            and "if the model predicts it there, its F1 is 0" in err)
+    assert "never be predicted" not in err
+    got = json.loads(run_cli("framing", "evaluate", tiny, path, "--n-boot", "200",
+                             "--json")[1])["metrics"]
+    assert got["topic/macro_f1"] == 1.0 and "topic/politics/f1" not in got
+    assert got["topic/macro_f1/ci_low"] <= 1.0 <= got["topic/macro_f1/ci_high"]
+
+
+def test_framing_evaluate_refuses_a_misnamed_task_column(tiny, tmp_path):
+    rows = [{"id": f"h{i}", "text": t, "Topic": "sport", "tags": ["a"]}
+            for i, t in enumerate(SPORT)]
+    path = held_out(tmp_path / "heldout.jsonl", rows)
+    code, out, err = run_cli("framing", "evaluate", tiny, path, "--n-boot", "0")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"framing: error: {path}: no column of the model's task 'topic' "
+                          "(column 'topic'); columns present: ['id', 'text', 'Topic', "
+                          "'tags'] ('Topic' differs from 'topic' only in case")
+    assert "Rename the column" in err and "Traceback" not in err
+    # a column the file lacks altogether: the same refusal, without the hint
+    rows = [{"id": f"h{i}", "text": t, "tags": ["a"]} for i, t in enumerate(SPORT)]
+    code, _, err = run_cli("framing", "evaluate", tiny, held_out(path, rows))
+    assert code == 2 and "no column of the model's task 'topic' (column 'topic')" in err
+    assert "only in case" not in err

@@ -168,3 +168,25 @@ def test_cli_predicts_from_parquet_like_from_json_lines(trained, tmp_path):
         assert code == 0, err
         outs.append([json.loads(x) for x in out.splitlines()])
     assert outs[0] == outs[1] and [r["id"] for r in outs[0]] == ["p0", "p1", "p2"]
+
+
+def test_a_label_the_held_out_share_lacks_counts_alike_in_its_interval(cfg_factory,
+                                                                       tmp_path):
+    # label odd is on 60 training records and on no held-out one: left out of the
+    # held-out macro-F1 unless predicted there, in the estimate as in the draws
+    p = make_corpus(tmp_path / "c.jsonl", 1500)
+    odd = [f"odd{i}" for i in range(400) if not is_holdout(f"odd{i}", 0.1)][:60]
+    with p.open("a") as f:
+        for rid in odd:
+            f.write(json.dumps({"id": rid, "text": "zebra quartz violin oboe", "label": "odd",
+                                "tags": ["long"]}) + "\n")
+    three = "{name: label, column: label, kind: multiclass, labels: [neg, odd, pos]}"
+    _, report = stream(cfg_factory, p, (three,), **{"eval.n_boot": 200}).fit()
+    m = report.metrics
+    predicted = (report.evaluation.predictions.preds["label"] == "odd").any()
+    assert ("label/odd/f1" in m) == predicted
+    shown = [m[f"label/{lab}/f1"] for lab in ("neg", "odd", "pos") if f"label/{lab}/f1" in m]
+    assert m["label/macro_f1"] == pytest.approx(np.mean(shown))
+    assert m["label/accuracy"] > 0.95
+    for name in ("macro_f1", "micro_f1", "accuracy"):
+        assert m[f"label/{name}/ci_low"] <= m[f"label/{name}"] <= m[f"label/{name}/ci_high"]

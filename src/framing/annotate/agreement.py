@@ -25,6 +25,7 @@ from framing.annotate.records import (
     check_label,
     check_unit,
     read_jsonl,
+    read_units,
     same_text,
     where,
 )
@@ -85,7 +86,8 @@ def _names(paths: Sequence[str | Path]) -> list[str]:
     return out
 
 
-def read_annotations(paths: Sequence[str | Path], tasks: Sequence[TaskSpec]) -> Annotations:
+def read_annotations(paths: Sequence[str | Path], tasks: Sequence[TaskSpec],
+                     units: str | Path | None = None) -> Annotations:
     """Read two or more annotators' files of the same units and check them.
 
     Parameters
@@ -94,6 +96,11 @@ def read_annotations(paths: Sequence[str | Path], tasks: Sequence[TaskSpec]) -> 
         JSON-lines files in the record format, one per annotator.
     tasks : sequence of TaskSpec
         The tasks and label sets every record must carry.
+    units : path, optional
+        A units file (JSON lines or CSV/TSV: ``id``, ``text``, ``article`` or ``group``;
+        :func:`~framing.annotate.records.read_units`). With it, an annotator's record
+        needs only its id and labels: the text and article come from the units file (a
+        text the record does carry must be the same).
 
     Returns
     -------
@@ -102,21 +109,26 @@ def read_annotations(paths: Sequence[str | Path], tasks: Sequence[TaskSpec]) -> 
     Raises
     ------
     FramingDataError
-        A missing or malformed file, a record without id or text, a repeated id, a label
-        outside the label set, a unit in one file only, or one id with different texts.
+        A missing or malformed file, a record without id (or, without ``units``,
+        without text), a repeated id, a label outside the label set, a unit in one file
+        only, one id with different texts, or an id the units file lacks.
     """
     if len(paths) < 2:
         raise FramingDataError("agreement needs two or more annotators' files; give each "
                                "annotator's file of the same units.")
+    known = read_units(units) if units is not None else None
     names = _names(paths)
     labels: dict[str, list[list[Any]]] = {t.name: [] for t in tasks}
-    units: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
     first: dict[str, tuple[int, int]] = {}  # id -> (position, line in the first file)
     for a, path in enumerate(paths):
         seen: dict[str, int] = {}
         mine: dict[str, dict[str, Any]] = {}
         for line, rec in read_jsonl(path):
-            rid, text = check_unit(rec, where(path, line))
+            if known is None:
+                rid, text = check_unit(rec, where(path, line))
+            else:
+                rid, text = _unit_of(rec, path, line, known, units)
             loc = where(path, line, rid)
             if rid in seen:
                 raise FramingDataError(f"{loc}: id {rid!r} again (first on line {seen[rid]}). "
@@ -125,14 +137,15 @@ def read_annotations(paths: Sequence[str | Path], tasks: Sequence[TaskSpec]) -> 
             got = {t.name: check_label(t, rec.get(t.name), loc) if t.name in rec else
                    _missing(t, loc) for t in tasks}
             if a == 0:
-                first[rid] = (len(units), line)
-                units.append({**{k: rec[k] for k in UNIT_FIELDS if rec.get(k) is not None},
+                first[rid] = (len(found), line)
+                found.append(dict(known[rid]) if known is not None else
+                             {**{k: rec[k] for k in UNIT_FIELDS if rec.get(k) is not None},
                               "id": rid, "text": text})
             elif rid not in first:
                 raise FramingDataError(f"{loc}: id {rid!r} is not in {paths[0]}. Every "
                                        "annotator's file must hold the same units; add it "
                                        "there or remove it here.")
-            elif not same_text(units[first[rid][0]]["text"], text):
+            elif not same_text(found[first[rid][0]]["text"], text):
                 raise FramingDataError(f"{loc}: its text differs from {paths[0]}, line "
                                        f"{first[rid][1]} (same id). The files must hold the "
                                        "same units: annotate the same segmented file.")
@@ -146,8 +159,30 @@ def read_annotations(paths: Sequence[str | Path], tasks: Sequence[TaskSpec]) -> 
                                    "the same units; annotate them or remove them from every "
                                    "file.")
         for t in tasks:
-            labels[t.name].append([mine[u["id"]][t.name] for u in units])
-    return Annotations(names, units, list(tasks), labels, [str(p) for p in paths])
+            labels[t.name].append([mine[u["id"]][t.name] for u in found])
+    return Annotations(names, found, list(tasks), labels, [str(p) for p in paths])
+
+
+def _unit_of(rec: dict[str, Any], path: str | Path, line: int,
+             known: dict[str, dict[str, Any]], units: str | Path) -> tuple[str, str]:
+    """An annotator's record's id and the unit's text, from the units file."""
+    rid = rec.get("id")
+    if rid is None or (isinstance(rid, str) and not rid.strip()) or \
+            isinstance(rid, list | dict | bool):
+        raise FramingDataError(f"{where(path, line)}: no id. Every record needs the \"id\" "
+                               f"of its unit in {units}.")
+    rid = str(rid)
+    loc = where(path, line, rid)
+    if rid not in known:
+        raise FramingDataError(f"{loc}: id {rid!r} is not in the units file "
+                               f"{units}. Give the units file the annotators labelled, or "
+                               "add the unit to it.")
+    text = known[rid]["text"]
+    mine = rec.get("text")
+    if isinstance(mine, str) and mine.strip() and not same_text(mine, text):
+        raise FramingDataError(f"{loc}: its text differs from the units file "
+                               f"{units} (same id). Annotate the units of that file.")
+    return rid, text
 
 
 def _missing(task: TaskSpec, loc: str):

@@ -46,12 +46,12 @@ def labeling_config(tasks: Sequence[TaskSpec]) -> str:
 
 def _result(tasks: Sequence[TaskSpec], labels: dict[str, Any]) -> list[dict[str, Any]]:
     """Result items of type ``choices``, one per task with a label (an empty multi-label
-    set has none)."""
+    set has none, nor has a task whose guess is not all in its label set)."""
     out = []
     for t in tasks:
         v = labels.get(t.name)
         choices = list(v) if isinstance(v, list) else ([v] if v else [])
-        if choices:
+        if choices and all(c in t.labels for c in choices):
             out.append({"id": t.name, "from_name": t.name, "to_name": TEXT, "type": "choices",
                         "value": {"choices": choices}})
     return out
@@ -62,7 +62,7 @@ def confidence(tasks: Sequence[TaskSpec], scores: dict[str, dict[str, float]]) -
     task's top score and each multi-label score's distance from a coin toss (0.5–1)."""
     vals = []
     for t in tasks:
-        s = scores.get(t.name) or {}
+        s = {k: v for k, v in (scores.get(t.name) or {}).items() if k in t.labels}
         if not s:
             continue
         if t.kind == "multilabel":
@@ -92,16 +92,18 @@ def to_tasks(records: Sequence[dict[str, Any]], tasks: Sequence[TaskSpec],
     Returns
     -------
     list of dict
-        ``{"data": {...}, "predictions": [{"model_version", "score", "result"}]}`` each.
+        ``{"data": {...}, "predictions": [{"model_version", "score", "result"}]}`` each;
+        a unit whose guess has no label of these tasks to show gets no ``predictions``.
     """
     out = []
     for rec, guess in zip(records, guesses, strict=True):
         data = {k: rec[k] for k in (*UNIT_FIELDS, "reason") if rec.get(k) is not None}
         task: dict[str, Any] = {"data": data}
-        if guess:
+        result = _result(tasks, guess) if guess else []
+        if result:
             task["predictions"] = [{"model_version": model_version,
                                     "score": confidence(tasks, guess.get("scores") or {}),
-                                    "result": _result(tasks, guess)}]
+                                    "result": result}]
         out.append(task)
     return out
 

@@ -27,6 +27,9 @@ GUIDELINE_TASKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 #: Fields of a unit that are not labels: kept as they are when records are rewritten.
 UNIT_FIELDS = ("id", "article", "paragraph", "text")
+#: The field of a queue record naming the task set its model labels: a list of
+#: ``{"name", "kind", "labels"}``, so that an export offers the model's tasks.
+TASK_SET = "task_set"
 
 
 def guideline_tasks() -> list[TaskSpec]:
@@ -167,6 +170,110 @@ def blank_record(unit: dict[str, Any], tasks: Sequence[TaskSpec]) -> dict[str, A
     for t in tasks:
         rec[t.name] = [] if t.kind == "multilabel" else None
     return rec
+
+
+def task_set_field(tasks: Sequence[TaskSpec]) -> list[dict[str, Any]]:
+    """The :data:`TASK_SET` field of a record: each task's name, kind and labels."""
+    return [t.to_dict() for t in tasks]
+
+
+def records_task_set(records: Sequence[tuple[int, dict[str, Any]]], path: str | Path
+                     ) -> list[TaskSpec] | None:
+    """The task set the records of a queue file carry (their :data:`TASK_SET` field), or
+    None when none carries one.
+
+    Raises
+    ------
+    FramingDataError
+        Some records carry a task set and others none or another one, or a task set is
+        malformed.
+    """
+    first: tuple[int, list] | None = None
+    bare = None
+    for line, rec in records:
+        value = rec.get(TASK_SET)
+        if value is None:
+            bare = bare if bare is not None else line
+            continue
+        if first is None:
+            first = (line, value)
+        elif value != first[1]:
+            raise FramingDataError(
+                f"{where(path, line, rec.get('id'))}: its {TASK_SET} differs from line "
+                f"{first[0]}'s. The file mixes queues of different models; export each "
+                "queue on its own.")
+    if first is None:
+        return None
+    if bare is not None:
+        raise FramingDataError(f"{where(path, bare)}: no {TASK_SET}, unlike line {first[0]}. "
+                               "Write the queue again with framing queue, or give the "
+                               "tasks with --model or --task.")
+    line, value = first
+    try:
+        if not isinstance(value, list) or not value:
+            raise TypeError
+        tasks = [TaskSpec(str(t["name"]), kind=str(t["kind"]), labels=list(t["labels"]))
+                 for t in value]
+    except (TypeError, KeyError, FramingConfigError) as e:
+        why = f" ({e})" if isinstance(e, FramingConfigError) else ""
+        raise FramingDataError(f"{where(path, line)}: {TASK_SET} is not a list of tasks "
+                               f"{{name, kind, labels}}{why}. Write the queue again with "
+                               "framing queue.") from None
+    return tasks
+
+
+def read_units(path: str | Path) -> dict[str, dict[str, Any]]:
+    """The units of a units file, by id: JSON lines or CSV/TSV with ``id``, ``text`` and
+    ``article`` (or ``group``; ``paragraph`` kept when present).
+
+    Raises
+    ------
+    FramingDataError
+        A missing or malformed file, a record without id or text, or an id given twice.
+    """
+    path = input_file(path)
+    units: dict[str, dict[str, Any]] = {}
+    lines: dict[str, int] = {}
+    for line, rec in _unit_rows(path):
+        rid, text = check_unit(rec, where(path, line))
+        if rid in units:
+            raise FramingDataError(f"{where(path, line, rid)}: id {rid!r} again (first on "
+                                   f"line {lines[rid]}). Ids must be unique in the units "
+                                   "file.")
+        article = rec.get("article") if rec.get("article") not in (None, "") else \
+            rec.get("group")
+        paragraph = rec.get("paragraph")
+        if isinstance(paragraph, str) and paragraph.strip().isdigit():  # a CSV cell
+            paragraph = int(paragraph)
+        unit = {"id": rid, "article": article, "paragraph": paragraph, "text": text}
+        units[rid] = {k: v for k, v in unit.items() if v not in (None, "")}
+        lines[rid] = line
+    if not units:
+        raise FramingDataError(f"{path}: no units. Give a file of the units (id, text, "
+                               "article) the annotators labelled.")
+    return units
+
+
+def _unit_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, record) of a units file: CSV/TSV by its header, else JSON lines."""
+    if path.suffix.lower() not in (".csv", ".tsv"):
+        yield from read_jsonl(path)
+        return
+    import csv
+
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv"
+                                    else ",")
+            if reader.fieldnames is None or "id" not in reader.fieldnames or \
+                    "text" not in reader.fieldnames:
+                raise FramingDataError(f"{path}: no header row with id and text columns "
+                                       f"(header: {reader.fieldnames}). Give the units' id, "
+                                       "text and article columns.")
+            for row in reader:
+                yield reader.line_num, row
+    except UnicodeDecodeError:
+        raise FramingDataError(f"{path}: not UTF-8 text. Save the file as UTF-8.") from None
 
 
 def same_text(a: str, b: str) -> bool:

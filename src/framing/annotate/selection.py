@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from framing.annotate.records import blank_record
+from framing.annotate.records import TASK_SET, blank_record, task_set_field
 from framing.core.errors import FramingDataError
 
 STRATEGIES = ("uncertainty", "disagreement", "diverse", "random")
@@ -197,14 +197,16 @@ def select(model: Any, texts: Sequence[str], articles: Sequence[str], n: int,
 
 def queue_records(model: Any, units: Sequence[dict[str, Any]], picks: Sequence[Pick],
                   scores: dict[str, np.ndarray], strategy: str) -> list[dict[str, Any]]:
-    """The picks as records to annotate: the unit, every task empty, the model's guess and
-    the reason it was chosen."""
+    """The picks as records to annotate: the unit, every task empty, the model's guess,
+    the reason it was chosen and the model's task set (``task_set``: each task's name,
+    kind and labels, which an export of the queue offers)."""
     out = []
+    task_set = task_set_field(model.specs)
     for rank, p in enumerate(picks, 1):
         rec = blank_record(units[p.index], model.specs)
         guess = guess_of(model, scores, p.index)
         rec.update({"model_guess": guess, "reason": p.reason, "strategy": strategy,
-                    "rank": rank})
+                    "rank": rank, TASK_SET: task_set})
         out.append(rec)
     return out
 

@@ -46,8 +46,9 @@ def cmd_agree(args) -> int:
 
     if args.n_boot < 0:
         raise FramingDataError(f"--n-boot {args.n_boot}: give 0 (no intervals) or more.")
-    record_output(args.output, args.files, JSON_LINES)
-    ann = read_annotations(args.files, _tasks(args))
+    record_output(args.output, [*args.files, *([args.units] if args.units else [])],
+                  JSON_LINES)
+    ann = read_annotations(args.files, _tasks(args), args.units)
     rows = agreement(ann, args.n_boot, args.seed)
     todo = disagreements(ann)
     if args.output:
@@ -80,8 +81,9 @@ def _no_nan(row: dict[str, Any]) -> dict[str, Any]:
 def cmd_adjudicate(args) -> int:
     from framing.annotate.agreement import merge, read_annotations
 
-    record_output(args.output, [args.adjudicated, *args.files], JSON_LINES)
-    ann = read_annotations(args.files, _tasks(args))
+    record_output(args.output, [args.adjudicated, *args.files,
+                                *([args.units] if args.units else [])], JSON_LINES)
+    ann = read_annotations(args.files, _tasks(args), args.units)
     gold = merge(args.adjudicated, ann)
     n = write_lines(iter(gold), args.output)
     print(f"{n} gold units ({len(ann.annotators)} annotators, disputes from "
@@ -160,13 +162,17 @@ def cmd_export(args) -> int:
     check_output(args.output, [args.file])
     check_output(args.config, [args.file])
     model = load_model(args.model) if args.model else None
-    tasks = _tasks(args, model)
-    records = []
+    read, records = [], []
     for line, rec in read_jsonl(args.file):
         rid, text = check_unit(rec, where(args.file, line))
+        read.append((line, rec))
         records.append({**rec, "id": rid, "text": text})
     if not records:
         raise FramingDataError(f"{args.file}: no records. The file is empty.")
+    if args.task or args.data_config or model is not None:
+        tasks = _tasks(args, model)
+    else:
+        tasks = _queue_tasks(args.file, read)
     if model is not None:
         guesses = model.predict([r["text"] for r in records])
         version = f"{Path(args.model).name} ({(model.card.get('created') or '')[:19]})"
@@ -178,10 +184,31 @@ def cmd_export(args) -> int:
     if args.config:
         write_text(args.config, labeling_config(tasks))
     with_pred = sum(1 for t in out if t.get("predictions"))
-    print(f"{len(out)} Label Studio tasks ({with_pred} with pre-annotations)"
+    print(f"{len(out)} Label Studio tasks ({with_pred} with pre-annotations) of "
+          f"{', '.join(t.name for t in tasks)}"
           + (f" -> {args.output}" if args.output else "")
           + (f"; labeling config -> {args.config}" if args.config else ""), file=sys.stderr)
     return 0
+
+
+def _queue_tasks(path: str, read: list[tuple[int, dict[str, Any]]]):
+    """The tasks of a file to export without --model or --task: the task set its queue
+    records carry; the guidelines' (said so) for units that carry neither it nor a
+    model's guess."""
+    from framing.annotate.records import TASK_SET, guideline_tasks, records_task_set, where
+
+    tasks = records_task_set(read, path)
+    if tasks is not None:
+        return tasks
+    guessed = next((line for line, rec in read if rec.get("model_guess") is not None), None)
+    if guessed is not None:
+        raise FramingDataError(
+            f"{where(path, guessed)}: a model's guess but no {TASK_SET} naming the model's "
+            "tasks (a queue written by an older framing). Run framing queue again, or give "
+            "the model with --model (or the tasks with --task).")
+    print(f"framing: note: {path} names no tasks; the tasks are the guidelines' theme and "
+          "tone (give --model, --task or --data-config for others)", file=sys.stderr)
+    return guideline_tasks()
 
 
 def cmd_import(args) -> int:

@@ -214,7 +214,7 @@ def cmd_explain(args) -> int:
 
 def labelled_corpus(model, path: str, text_column: str | None = None,
                     id_column: str | None = None, group_column: str | None = None):
-    """A labelled file read with the model's tasks (those whose column the file has)."""
+    """A labelled file read with the model's tasks: every task's column must be there."""
     from framing.data.corpus import load_corpus
 
     p = input_file(path)
@@ -223,17 +223,25 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
     cols = file_columns(p, source)
     data = (model.card.get("config") or {}).get("data") or {}
     trained = {t["name"]: t for t in data.get("tasks") or []}
-    tasks = []
+    tasks, missing = [], []
     for t in model.tasks:
         column = (trained.get(t) or {}).get("column") or t
         if column in cols:
             tasks.append({"name": t, "column": column, "kind": model.kinds[t],
                           "labels": model.labels[t],
                           "separator": (trained.get(t) or {}).get("separator")})
+        else:
+            missing.append((t, column))
+    hints = "".join(_case_hint(column, cols) for _, column in missing)
     if not tasks:
         raise FramingDataError(f"{p}: no column of the model's tasks "
-                               f"({', '.join(model.tasks)}); columns present: {cols}. "
+                               f"({', '.join(model.tasks)}); columns present: {cols}{hints}. "
                                "Score a file labelled for this model.")
+    if missing:
+        which = ", ".join(f"task {t!r} (column {c!r})" for t, c in missing)
+        raise FramingDataError(f"{p}: no column of the model's {which}; columns present: "
+                               f"{cols}{hints}. Rename the column, or score a file labelled "
+                               f"for every task of the model ({', '.join(model.tasks)}).")
     group = group_column or (data.get("group_column") if data.get("group_column") in cols
                              else None)
     spec = {"source": source, "path": str(p), "name": p.stem,
@@ -241,6 +249,13 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
             "id_column": id_column or ("id" if "id" in cols else None),
             "group_column": group, "tasks": tasks}
     return load_corpus(spec, training=False)
+
+
+def _case_hint(column: str, cols: list[str]) -> str:
+    """`` ('Frame' differs from 'frame' only in case)`` when a column does."""
+    near = [c for c in cols if c.lower() == column.lower() and c != column]
+    return (f" ({near[0]!r} differs from {column!r} only in case: names are "
+            "case-sensitive)") if near else ""
 
 
 def cmd_evaluate(args) -> int:
@@ -287,11 +302,19 @@ def cmd_evaluate(args) -> int:
             print(f"{t.name:<10} {k:<16} {v:>6.3f}  {ci:<16} {base[0]:>8} {base[1]:>8}")
     print(f"\n{'task':<10} {'label':<16} {'precision':>9} {'recall':>7} {'F1':>6}  "
           f"{'95% interval':<16} {'support':>7} {'codebook F1':>11}")
+
+    def fig(r, k, width):
+        return f"{r[k]:>{width}.3f}" if k in r else f"{'—':>{width}}"
+
     for r in ev.report:
         ci = (f"[{r['f1_ci_low']:.3f}, {r['f1_ci_high']:.3f}]" if "f1_ci_low" in r else "")
-        cb = f"{r['baseline_codebook_f1']:.3f}" if "baseline_codebook_f1" in r else "—"
-        print(f"{r['task']:<10} {r['label']:<16} {r['precision']:>9.3f} {r['recall']:>7.3f} "
-              f"{r['f1']:>6.3f}  {ci:<16} {r['support']:>7} {cb:>11}")
+        print(f"{r['task']:<10} {r['label']:<16} {fig(r, 'precision', 9)} "
+              f"{fig(r, 'recall', 7)} {fig(r, 'f1', 6)}  {ci:<16} {r['support']:>7} "
+              f"{fig(r, 'baseline_codebook_f1', 11)}")
+    if any(k not in r for r in ev.report for k in ("precision", "recall", "f1")):
+        print("— : undefined (0/0: a label never predicted has no precision, one that never "
+              "occurs no recall, one neither occurring nor predicted no F1 and is left out "
+              "of the macro-F1)")
     return 0
 
 

@@ -181,13 +181,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _task_options(s, model: bool = False) -> None:
+def _task_options(s, model: bool = False, default: str = "the guidelines' theme and tone"
+                  ) -> None:
     s.add_argument("--task", action="append", metavar="NAME:KIND:LABELS",
                    help="a task and its labels, e.g. theme:multilabel:security,economy,"
-                   "diplomacy,gaza (repeat for each task; default: the guidelines' theme and "
-                   "tone" + (", or the model's tasks with --model" if model else "") + ")")
+                   f"diplomacy,gaza (repeat for each task; default: {default}"
+                   + (", or the model's tasks with --model" if model else "") + ")")
     s.add_argument("--data-config", metavar="YAML",
                    help="take the tasks from a data config (e.g. conf/data/seeds.yaml)")
+
+
+def _units_option(s) -> None:
+    s.add_argument("--units", metavar="FILE",
+                   help="the units the annotators labelled (JSON lines or CSV/TSV: id, "
+                   "text, article or group): then each annotator's file needs only ids and "
+                   "labels")
 
 
 def _annotation_parsers(sub) -> None:
@@ -196,6 +204,7 @@ def _annotation_parsers(sub) -> None:
     s.add_argument("files", nargs="+", metavar="ANNOTATOR.jsonl",
                    help="each annotator's file of the same units (record format, matched "
                    "by id)")
+    _units_option(s)
     _task_options(s)
     s.add_argument("-o", "--output", metavar="DISAGREEMENTS.jsonl",
                    help="write the units they disagree on, each with every annotator's "
@@ -215,6 +224,7 @@ def _annotation_parsers(sub) -> None:
                    help="the file framing agree -o wrote, its \"adjudicated\" fields filled")
     s.add_argument("files", nargs="+", metavar="ANNOTATOR.jsonl",
                    help="the annotators' files it was written from")
+    _units_option(s)
     _task_options(s)
     s.add_argument("-o", "--output", help="the gold file (atomically; default: stdout)")
     s.set_defaults(func=cmd_adjudicate)
@@ -243,7 +253,7 @@ def _annotation_parsers(sub) -> None:
     s.add_argument("file", help="units to annotate (JSON lines, e.g. framing queue's output)")
     s.add_argument("--model", help="pre-annotate with this model (default: the file's "
                    "model_guess fields, if any); its tasks become the controls")
-    _task_options(s, model=True)
+    _task_options(s, model=True, default="the task set framing queue wrote into the file")
     s.add_argument("-o", "--output", help="the tasks JSON (atomically; default: stdout)")
     s.add_argument("--config", metavar="LABELING.xml",
                    help="also write the labeling config the tasks fit")

@@ -4,6 +4,15 @@ Each :class:`Metric` says which task kinds it applies to, whether it is per labe
 it needs scores, whether the bootstrap gives it an interval, and whether it is a headline
 figure (the terminal line, the model card's table). MLflow, the card, the per-label
 report and the terminal all read this registry; names follow :func:`key`.
+
+A ratio whose denominator is 0 follows scikit-learn's ``zero_division``: a label that
+neither occurs nor is predicted has no F1 (``2 tp + fp + fn = 0``), a label never predicted
+no precision, a label that never occurs no recall. The value given then is
+:data:`ZERO_DIVISION`, NaN by default: the figure is left out (of the label's figures and
+of the macro-F1) rather than counted as 0, as scikit-learn's ``zero_division=np.nan``
+does. The same rule holds in the point estimate and in every bootstrap draw, so a label
+absent from a file counts the same way in both, and a draw that resamples no record of a
+label says nothing about it.
 """
 
 from __future__ import annotations
@@ -16,6 +25,9 @@ import numpy as np
 from framing.core.tasks import TaskSpec
 
 BOTH = frozenset({"multilabel", "multiclass"})
+#: The value of a figure whose denominator is 0 (scikit-learn's ``zero_division``): NaN
+#: leaves it out (the default), 0 counts it as a miss, 1 as a success.
+ZERO_DIVISION = float("nan")
 
 
 @dataclass(frozen=True)
@@ -69,19 +81,22 @@ def onehot(values: np.ndarray, labels: Sequence[str]) -> np.ndarray:
             [None, :]).astype(np.int8)
 
 
-def _f1(tp, fp, fn, undefined: float = 0.0):
-    """F1 per label; ``undefined`` where a label neither occurs nor is predicted."""
-    d = 2 * tp + fp + fn
-    return np.where(d > 0, 2 * tp / np.maximum(d, 1), undefined)
+def _ratio(a, b, zero_division: float):
+    """``a / b``, or ``zero_division`` where ``b`` is 0."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return np.where(b > 0, a / np.maximum(b, 1), zero_division)
+
+
+def _f1(tp, fp, fn, zero_division: float):
+    """F1 per label, ``2 tp / (2 tp + fp + fn)``; ``zero_division`` where a label neither
+    occurs nor is predicted."""
+    tp = np.asarray(tp)
+    return _ratio(2 * tp, 2 * tp + fp + fn, zero_division)
 
 
 def _macro_f1(c) -> float:
-    f1 = _f1(c.tp, c.fp, c.fn, c.undefined)
+    f1 = _f1(c.tp, c.fp, c.fn, c.zero_division)
     return float(np.nanmean(f1)) if not np.isnan(f1).all() else float("nan")
-
-
-def _ratio(a, b):
-    return np.where(b > 0, a / np.maximum(b, 1), 0.0)
 
 
 @dataclass
@@ -94,8 +109,8 @@ class _Counts:
     yo: np.ndarray
     po: np.ndarray
     scores: np.ndarray | None
-    #: The F1 of a label that neither occurs nor is predicted: 0, or NaN to leave it out.
-    undefined: float = 0.0
+    #: The value of a figure whose denominator is 0 (see :data:`ZERO_DIVISION`).
+    zero_division: float = ZERO_DIVISION
 
     def __post_init__(self):
         y, p = self.yo.astype(bool), self.po.astype(bool)
@@ -133,22 +148,23 @@ def _log_loss(c: _Counts) -> float:
 _COMPUTE: dict[tuple[str, bool], Callable[[_Counts], object]] = {
     ("macro_f1", False): _macro_f1,
     ("micro_f1", False): lambda c: float(_f1(c.tp.sum(), c.fp.sum(), c.fn.sum(),
-                                             c.undefined)),
+                                             c.zero_division)),
     ("accuracy", False): lambda c: float(np.mean(np.asarray(c.y) == np.asarray(c.pred))),
     ("subset_accuracy", False): lambda c: float(np.mean((c.yo == c.po).all(axis=1))),
     ("hamming_loss", False): lambda c: float(np.mean(c.yo != c.po)),
     ("roc_auc", False): _auc,
     ("log_loss", False): _log_loss,
-    ("f1", True): lambda c: _f1(c.tp, c.fp, c.fn, c.undefined),
-    ("precision", True): lambda c: _ratio(c.tp, c.tp + c.fp),
-    ("recall", True): lambda c: _ratio(c.tp, c.tp + c.fn),
+    ("f1", True): lambda c: _f1(c.tp, c.fp, c.fn, c.zero_division),
+    ("precision", True): lambda c: _ratio(c.tp, c.tp + c.fp, c.zero_division),
+    ("recall", True): lambda c: _ratio(c.tp, c.tp + c.fn, c.zero_division),
     ("support", True): lambda c: c.yo.sum(0),
     ("roc_auc", True): _auc_per_label,
 }
 
 
 def compute(task: TaskSpec, y, pred, scores: np.ndarray | None = None,
-            only_bootstrap: bool = False, undefined: float = 0.0) -> dict[str, float]:
+            only_bootstrap: bool = False, zero_division: float = ZERO_DIVISION
+            ) -> dict[str, float]:
     """Every registered metric of one task, named ``metric`` or ``label/metric``.
 
     Parameters
@@ -160,16 +176,17 @@ def compute(task: TaskSpec, y, pred, scores: np.ndarray | None = None,
         Scores in label order; metrics that need them are left out without.
     only_bootstrap : bool, default=False
         Only the metrics that get bootstrap intervals (fast: no scores needed).
-    undefined : float, default=0.0
-        The F1 of a label that neither occurs nor is predicted (scikit-learn's
-        ``zero_division``): 0 counts it as a miss; NaN leaves it out of the label's
-        figures and of the macro-F1.
+    zero_division : float, default=ZERO_DIVISION (NaN)
+        The value of a figure whose denominator is 0, as scikit-learn's: the F1 of a label
+        that neither occurs nor is predicted, the precision of a label never predicted,
+        the recall of one that never occurs. NaN leaves the figure out (of the result and
+        of the macro-F1); 0 counts it as a miss, 1 as a success.
     """
     if task.kind == "multiclass":
         yo, po = onehot(y, task.labels), onehot(pred, task.labels)
     else:
         yo, po = np.asarray(y), np.asarray(pred)
-    c = _Counts(task, y, pred, yo, po, scores, undefined)
+    c = _Counts(task, y, pred, yo, po, scores, zero_division)
     out: dict[str, float] = {}
     for m in REGISTRY:
         if task.kind not in m.kinds or (only_bootstrap and not m.bootstrap):
@@ -187,12 +204,14 @@ def compute(task: TaskSpec, y, pred, scores: np.ndarray | None = None,
 
 
 def bootstrap(task: TaskSpec, y, pred, groups: np.ndarray | None, n_boot: int = 1000,
-              seed: int = 0, level: float = 0.95) -> dict[str, tuple[float, float]]:
+              seed: int = 0, level: float = 0.95, zero_division: float = ZERO_DIVISION
+              ) -> dict[str, tuple[float, float]]:
     """Percentile intervals of the bootstrapped metrics, resampling groups if given.
 
-    A draw in which a label neither occurs nor is predicted (a resample of articles
-    without it) says nothing about that label: its F1 is left out of the draw's
-    figures and of its macro-F1, rather than counted as 0."""
+    Each draw is scored by :func:`compute` with the point estimate's ``zero_division``:
+    by default a draw in which a label neither occurs nor is predicted (a resample of
+    articles without it) leaves that label out of its figures and of its macro-F1, as
+    the point estimate does with a label absent from the whole file."""
     rng = np.random.default_rng(seed)
     y, pred = np.asarray(y), np.asarray(pred)
     if groups is not None:
@@ -206,7 +225,7 @@ def bootstrap(task: TaskSpec, y, pred, groups: np.ndarray | None, n_boot: int = 
         else:
             idx = rng.integers(0, len(y), len(y))
         for k, v in compute(task, y[idx], pred[idx], only_bootstrap=True,
-                            undefined=float("nan")).items():
+                            zero_division=zero_division).items():
             draws.setdefault(k, []).append(v)
     a = (1 - level) / 2
     return {k: (float(np.quantile(v, a)), float(np.quantile(v, 1 - a)))
@@ -222,7 +241,8 @@ def summary_line(task: TaskSpec, metrics: dict[str, float], prefix: str = "",
     parts = []
     if get("accuracy") is not None:
         parts.append(f"accuracy {get('accuracy'):.4f}")
-    head = f"macro-F1 {get('macro_f1'):.3f}"
+    macro = get("macro_f1")
+    head = f"macro-F1 {macro:.3f}" if macro is not None else "macro-F1 — (no label occurs)"
     if get("macro_f1", "ci_low") is not None:
         head += f" [{get('macro_f1', 'ci_low'):.3f}, {get('macro_f1', 'ci_high'):.3f}]"
     parts.append(head)

@@ -360,6 +360,14 @@ def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec],
                   column(spec.fold_column), split, str(spec.path), name, warnings)
 
 
+def _absent_here(n: int) -> str:
+    """What labels that never occur in a scored file count for there (the metrics'
+    ``zero_division`` rule, :mod:`framing.core.metrics`)."""
+    it, its = ("it", "its") if n == 1 else ("them", "their")
+    return (f"if the model predicts {it} there, {its} F1 is 0 (false positives only); if "
+            f"not, {its} F1 is undefined and left out of the macro-F1.")
+
+
 def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_file: str,
                   training: bool = True) -> tuple[np.ndarray, list[str]]:
     """One task's targets (a 0/1 matrix or label strings) and its warnings; sets
@@ -419,14 +427,16 @@ def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_fi
         for j, lab in enumerate(t.labels):
             n = int(y[:, j].sum())
             if n == 0 and not training:
-                warnings.append(f"task {t.name!r}: label {lab!r} never occurs in "
-                                f"{where_file}; its F1 there is 0 or undefined.")
+                msg = (f"task {t.name!r}: label {lab!r} never occurs in {where_file}; "
+                       f"{_absent_here(1)}")
+                log.warning(msg)
+                warnings.append(msg)
             elif n == 0:
                 raise FramingDataError(
                     f"{where_file}: label {lab!r} of task {t.name!r} never occurs, so no "
                     "model can learn it. Annotate examples of it or remove it from the "
                     "label set.")
-            if n == len(cells):
+            if n == len(cells) and training:  # a scored file says nothing of the model
                 msg = (f"task {t.name!r}: label {lab!r} is on every record; its model "
                        "will always predict it.")
                 log.warning(msg)
@@ -441,8 +451,12 @@ def _task_targets(t: TaskSpec, rows: list[dict], ids: list[str], where, where_fi
             "of another class or drop the task.")
     missing = [lab for lab in t.labels if lab not in used]
     if missing:
-        msg = (f"task {t.name!r}: labels {missing} never occur in {where_file}; "
-               "they will never be predicted.")
+        which = (f"label {missing[0]!r} never occurs" if len(missing) == 1 else
+                 f"labels {missing} never occur")
+        what = (f"a model trained on {where_file} cannot learn "
+                f"{'it' if len(missing) == 1 else 'them'}." if training else
+                _absent_here(len(missing)))
+        msg = f"task {t.name!r}: {which} in {where_file}; {what}"
         log.warning(msg)
         warnings.append(msg)
     return y, warnings

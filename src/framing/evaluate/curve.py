@@ -238,7 +238,7 @@ def learning_curve(corpus: Corpus, fitter, sizes: Sequence[int] | None = None,
                 records[j].append(len(texts))
                 for t in corpus.tasks:
                     m_ = compute(t, test.targets[t.name], model.decide(t.name, sc[t.name]),
-                                 undefined=float("nan"))
+                                 zero_division=float("nan"))
                     scores[t.name][j].append(float(m_.get("macro_f1", np.nan)))
     curve = LearningCurve(corpus.name, sizes, [float(np.mean(r)) for r in records], scores,
                           len(uniq), unit, draws)

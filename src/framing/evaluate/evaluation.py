@@ -140,7 +140,8 @@ def score(corpus: Corpus, pred: Predictions, baseline_preds: Mapping[str, Mappin
             if f"{lab}/f1" in ci:
                 row["f1_ci_low"], row["f1_ci_high"] = ci[f"{lab}/f1"]
             for b, bm in row_base.items():
-                row[f"baseline_{b}_f1"] = bm[f"{lab}/f1"]
+                if f"{lab}/f1" in bm:  # a label the baseline neither meets nor names
+                    row[f"baseline_{b}_f1"] = bm[f"{lab}/f1"]
             report.append(row)
     metrics["n_records"] = int(ev.sum())
     return metrics, report

@@ -96,7 +96,8 @@ def objective(metrics: Mapping[str, float], task_names: Sequence[str],
             raise FramingConfigError(f"eval.optimize={optimize!r} is not a metric of this run; "
                                      f"e.g. {', '.join(sorted(metrics)[:6])}.")
         return float(metrics[optimize])
-    return float(np.mean([metrics[f"{t}/macro_f1"] for t in task_names]))
+    # NaN where a task's macro-F1 is undefined: none of its labels occurs or is predicted
+    return float(np.mean([metrics.get(f"{t}/macro_f1", np.nan) for t in task_names]))
 
 
 class Trainer:

@@ -239,8 +239,10 @@ def markdown(card: dict[str, Any]) -> str:
                 return m.get(key(t, k, lab), float("nan"))
             th = f"{thr[j]:.2f}" if thr else "argmax"
             sup = g("support")
-            lines.append(f"| {t} | {lab} | {g('precision'):.3f} | {g('recall'):.3f} | "
-                         f"{g('f1'):.3f} | {'' if np.isnan(sup) else int(sup)} | {th} |")
+            figs = " | ".join("—" if np.isnan(g(k)) else f"{g(k):.3f}"  # undefined: 0/0
+                              for k in ("precision", "recall", "f1"))
+            lines.append(f"| {t} | {lab} | {figs} | {'' if np.isnan(sup) else int(sup)} | "
+                         f"{th} |")
     choice = ev.get("model_choice")
     if choice:
         lines += ["", "## Model choice", "",
