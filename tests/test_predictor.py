@@ -157,8 +157,10 @@ def test_wrong_format_version(trained, tmp_path):
     p = tmp_path / "future.joblib"
     joblib.dump(bundle, p)
     readable = ", ".join(map(str, READABLE_VERSIONS))
-    with pytest.raises(framing.ModelLoadError, match=f"format version {FORMAT_VERSION + 1}; "
-                                                     f"this framing reads versions {readable}"):
+    with pytest.raises(framing.ModelLoadError, match=f"format version {FORMAT_VERSION + 1}, "
+                                                     r"written by a newer framing; this framing "
+                                                     rf"\(.*\) reads versions {readable}\. "
+                                                     r"Upgrade framing \(pip install -U"):
         framing.load(p)
 
 

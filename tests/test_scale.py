@@ -60,8 +60,8 @@ def test_a_bad_shard_fails_the_run_in_one_line_and_leaves_no_output(tiny, tmp_pa
     code, _, err = run_cli("framing", "predict", tiny, str(tmp_path / "in" / "*.parquet"),
                            "--engine", "dask", "--workers", "2", "-o", out)
     assert code == 2, err[-2000:]
-    message = (f"{tmp_path / 'in' / 'b.parquet'}, row 4: 'text' is missing (null). Remove "
-               "the row or give it text.")
+    message = (f"{tmp_path / 'in' / 'b.parquet'}, row 4 (id {rows[23]['id']!r}): 'text' is "
+               "missing (null). Remove the row or give it text.")
     assert err.strip().splitlines() == [f"framing: error: {message}"]
     assert list(out.iterdir()) == []  # a.parquet's labels, if written, are gone too
     code, _, err = run_cli("framing", "predict", tiny, tmp_path / "in" / "b.parquet")

@@ -95,6 +95,15 @@ CASES = [
      "labels ['a'] are repeated"),
     (["data=jsonl", "data.path={corpus}", "data.group_column=g", "eval.strategy=logo",
       "data.tasks=[{name: t, labels: [a, b]}]"], "the group column has one value only"),
+    (["data=jsonl", "data.path={corpus}", "data.group_column=g",
+      "data.tasks=[{name: t, labels: [a, b]}]"],
+     "eval.strategy=auto: the group column has one value only ('one': column 'g', all 12 "
+     "records); grouped evaluation keeps each group out of the folds it is tested on, so it "
+     "needs at least two groups. Add labelled records of other articles, or evaluate without "
+     "groups: eval.strategy=stratified_kfold"),
+    (["data=jsonl", "data.path={corpus}", "data.group_column=g", "model=logreg",
+      "data.tasks=[{name: t, labels: [a, b]}]"],
+     "eval.strategy=auto: the group column has one value only ('one': column 'g'"),
     (["eval.n_boot=abc"], "eval.n_boot=abc: Value 'abc' of type 'str' could not be converted "
                           "to Integer"),
     (["seed=x"], "seed=x: Value 'x' of type 'str' could not be converted to Integer"),
@@ -117,7 +126,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("args, message", CASES, ids=[
-    "label with ?", "task name with /", "repeated label", "one group", "n_boot type",
+    "label with ?", "task name with /", "repeated label", "one group",
+    "one group, default strategy and model choice", "one group, default strategy, logreg",
+    "n_boot type",
     "seed type", "holdout range", "ngram range", "class weight", "n_jobs 0", "source",
     "voice cut", "store under a file", "sweep job with a bad value", "+model.foo",
     "+data.foo", "+features.bogus", "unknown task key"])
@@ -265,3 +276,148 @@ def test_a_csv_label_or_text_na_is_a_value_not_missing(tmp_path):
     card = framing.load(model).card
     assert card["data"]["n_records"] == 13
     assert card["data"]["label_counts"]["region"] == {"NA": 6, "EU": 7}
+
+
+# -- the annotation loop -------------------------------------------------------------------
+def _annotators(tmp_path):
+    """Two annotators' files of two units; they dispute the tone of u0."""
+    def rows(tones):
+        return [{"id": f"u{i}", "article": "a0", "paragraph": i, "text": f"paragraph {i}",
+                 "theme": [], "tone": tone} for i, tone in enumerate(tones)]
+    a = write_jsonl(tmp_path / "a.jsonl", rows(["promotional", "reportorial"]))
+    b = write_jsonl(tmp_path / "b.jsonl", rows(["reportorial", "reportorial"]))
+    out = tmp_path / "disputes.jsonl"
+    code, _, err = run_cli("framing", "agree", a, b, "-o", out, "--n-boot", "0")
+    assert code == 0, err
+    (todo,) = [json.loads(x) for x in out.read_text().splitlines()]
+    return a, b, todo
+
+
+def test_a_unit_adjudicated_twice_with_different_labels_is_refused(tmp_path):
+    a, b, todo = _annotators(tmp_path)
+    first = {**todo, "adjudicated": {"tone": "promotional"}}
+    second = {**todo, "adjudicated": {"tone": "reportorial"}}
+    adj = write_jsonl(tmp_path / "adjudicated.jsonl", [first, second])
+    gold = tmp_path / "gold.jsonl"
+    code, out, err = run_cli("framing", "adjudicate", adj, a, b, "-o", gold)
+    assert code == 2 and one_line(err), err
+    assert err.strip() == (
+        f"framing: error: {adj}, lines 1 and 2: unit 'u0' is adjudicated twice with "
+        "different tone labels ('promotional', then 'reportorial'). Keep one line per unit, "
+        "then merge again.")
+    assert not gold.exists()
+    # the same line twice is merged once, with a warning naming both lines
+    write_jsonl(adj, [first, first])
+    code, out, err = run_cli("framing", "adjudicate", adj, a, b, "-o", gold)
+    assert code == 0, err
+    assert (f"framing: warning: {adj}, lines 1 and 2: unit 'u0' is adjudicated twice, with "
+            "the same labels; merged once") in err
+    merged = [json.loads(x) for x in gold.read_text().splitlines()]
+    assert [(r["id"], r["tone"]) for r in merged] == [("u0", "promotional"),
+                                                     ("u1", "reportorial")]
+
+
+# -- corpora -------------------------------------------------------------------------------
+def _one_article(tmp_path) -> Path:
+    return write_jsonl(tmp_path / "c.jsonl", [{"id": f"r{i}", "text": f"word {i}",
+                                               "t": "a" if i % 2 else "b", "g": "one"}
+                                              for i in range(12)])
+
+
+def test_a_learning_curve_of_one_article_is_one_line(tmp_path):
+    corpus = _one_article(tmp_path)
+    code, out, err = run_cli("framing", "learning-curve", corpus, "data.group_column=g",
+                             "data.tasks=[{name: t, labels: [a, b]}]", "-o",
+                             tmp_path / "curve.json")
+    assert code == 2 and one_line(err), err
+    assert (f"{corpus}: a learning curve needs at least two articles; all 12 records are in "
+            "one ('one', column 'g'). Add labelled records of other articles, or unset "
+            "data.group_column for a curve over records.") in err
+    assert not (tmp_path / "curve.json").exists()
+
+
+def test_fold_names_are_folds(tmp_path):
+    """A fold column of names (dev, test, train) splits as numbers do: one fold a value."""
+    from framing.data.corpus import corpus_from_records
+
+    rows = [{"id": f"r{i}", "text": f"{'goal match' if i % 2 else 'vote law'} {i}",
+             "t": "a" if i % 2 else "b", "fold": ["dev", "test", "train"][i % 3]}
+            for i in range(12)]
+    corpus = write_jsonl(tmp_path / "c.jsonl", rows)
+    model = tmp_path / "m.joblib"
+    code, _, err = run_cli("framing-train", "data=jsonl", f"data.path={corpus}",
+                           "data.fold_column=fold", "data.tasks=[{name: t, labels: [a, b]}]",
+                           "model=logreg", "eval.n_boot=0", "tracking=off",
+                           f"output.model_path={model}", f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 0, err[-2000:]
+    evaluation = framing.load(model).card["evaluation"]
+    assert evaluation["strategy"] == "fold_column" and evaluation["n_folds"] == 3
+    # whole numbers stay numbers, however written; beside a name they are its digits
+    spec = {"source": "jsonl", "path": "mem", "fold_column": "fold",
+            "tasks": [{"name": "t", "labels": ["a", "b"]}]}
+    numbers = corpus_from_records([{**r, "fold": [1, "1", 2.0, "2"][i % 4]}
+                                   for i, r in enumerate(rows)], spec)
+    assert numbers.folds.tolist() == [1, 1, 2, 2] * 3
+    names = corpus_from_records([{**r, "fold": [1, "1", 2.0, "dev"][i % 4]}
+                                 for i, r in enumerate(rows)], spec)
+    assert names.folds.tolist() == ["1", "1", "2", "dev"] * 3
+
+
+def _int_texts(tmp_path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "numbers.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "text": [17, 18],
+                             "topic": ["sport", "politics"], "tags": [["a"], []]}), path)
+    return path
+
+
+def test_a_parquet_text_column_of_numbers_is_named_not_text(tiny, tmp_path):
+    src = _int_texts(tmp_path)
+    said = (f"{src}, row 1 (id 'a'): 'text' is not text (int): the column holds int64, not "
+            "strings. Give the column that holds the texts ({option}), or store the texts "
+            "as strings.")
+    for command in (["predict", tiny, src, "-o", tmp_path / "out.jsonl"],
+                    ["evaluate", tiny, src]):
+        code, out, err = run_cli("framing", *command)
+        assert code == 2 and one_line(err), err
+        assert err.strip() == "framing: error: " + said.format(option="--text-column")
+    assert not (tmp_path / "out.jsonl").exists()
+    for extra in ([], ["experiment=streaming"]):
+        model = tmp_path / "m.joblib"
+        code, _, err = run_cli("framing-train", *extra, "data=parquet", f"data.path={src}",
+                               "data.tasks=[{name: topic, labels: [sport, politics]}]",
+                               "tracking=off", f"output.model_path={model}",
+                               f"hydra.run.dir={tmp_path / 'run'}")
+        assert code == 2, err[-2000:]
+        assert "framing-train: error: " + said.format(option="data.text_column") in err
+        assert "Traceback" not in err and not model.exists()
+
+
+@pytest.mark.parametrize("task, message", [
+    ({"annotations": [{"completed_by": 1, "result": [
+        {"from_name": "tone", "to_name": "text", "type": "choices",
+         "value": ["reportorial"]}]}]},
+     "task 2 (id 'u1'): the tone result's \"value\" is a list ([\"reportorial\"]), not an "
+     "object with a \"choices\" list"),
+    ({"annotations": 1},
+     "task 2 (id 'u1'): \"annotations\" is a number (1), not a list of annotations. Export "
+     "the project from Label Studio as JSON"),
+    ({"annotations": [{"completed_by": 1, "result": {"tone": "reportorial"}}]},
+     "task 2 (id 'u1'): the annotation's \"result\" is an object ({\"tone\": "
+     "\"reportorial\"}), not a list of results."),
+], ids=["value a list", "annotations a number", "result an object"])
+def test_a_label_studio_export_of_the_wrong_shape_is_one_line(tmp_path, task, message):
+    good = {"id": 11, "data": {"id": "u0", "text": "a paragraph"},
+            "annotations": [{"completed_by": 1, "result": [
+                {"from_name": "tone", "to_name": "text", "type": "choices",
+                 "value": {"choices": ["reportorial"]}}]}]}
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([good, {"id": 12, "data": {"id": "u1", "text": "another"},
+                                         **task}]))
+    out = tmp_path / "labelled.jsonl"
+    code, _, err = run_cli("framing", "import", "labelstudio", export, "-o", out)
+    assert code == 2 and one_line(err), err
+    assert err.startswith(f"framing: error: {export}, {message}"), err
+    assert not out.exists()

@@ -236,3 +236,63 @@ def test_the_card_and_the_readme_say_the_same_true_thing_about_loading(tiny, tmp
     assert not marker.exists()
     joblib.load(path)["card"]["extra"].close()
     assert marker.exists()
+
+
+def _one_line_error(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("bundle, lacks", [
+    ({"format": "framing-predictor"}, "'format_version', 'tasks', 'features', 'estimators'"),
+    ({"format": "framing-predictor", "format_version": 2}, "'tasks', 'features', "
+                                                           "'estimators'"),
+    ({"format": "framing-predictor", "format_version": 1, "tasks": [], "models": {}},
+     "'features'"),
+], ids=["the marker alone", "marker and version", "version 1 without features"])
+def test_a_model_file_with_only_the_format_marker_is_incomplete(tmp_path, bundle, lacks):
+    path = tmp_path / "part.joblib"
+    joblib.dump(bundle, path)
+    with_digest(path)
+    said = (f"{path}: not a complete model file: it carries framing's format marker, but it "
+            f"lacks {lacks}. Retrain the model, or restore the file framing-train or "
+            "FramingModel.save wrote.")
+    with pytest.raises(framing.ModelLoadError) as e:
+        framing.load(path)
+    assert str(e.value) == said
+    with pytest.raises(framing.ModelLoadError, match="not a complete model file"):
+        read_bundle(path)
+    code, out, err = run_cli("framing", "predict", path, "-", stdin="goal\n")
+    assert code == 2 and out == "" and _one_line_error(err) == f"framing: error: {said}"
+
+
+def test_a_model_file_of_a_newer_framing_says_to_upgrade(tiny, tmp_path):
+    """A version-4 header (or a version-4 dict) with a matching digest: named as a newer
+    framing's file, with the versions this one reads — not as a damaged file."""
+    from framing import __version__
+
+    head = tiny.read_bytes()
+    assert head.startswith(b"FRAMING-MODEL-3\n")
+    newer = with_digest_bytes(tmp_path / "v4.joblib", b"FRAMING-MODEL-4\n" + head[16:])
+    dict_v4 = tmp_path / "v4-dict.joblib"
+    joblib.dump({**read_bundle(tiny), "format_version": 4}, dict_v4)
+    with_digest(dict_v4)
+    for path in (newer, dict_v4):
+        said = (f"{path}: model file format version 4, written by a newer framing; this "
+                f"framing ({__version__}) reads versions 1, 2, 3. Upgrade framing (pip "
+                "install -U framing) to load it.")
+        with pytest.raises(framing.ModelLoadError) as e:
+            framing.load(path)
+        assert str(e.value) == said
+        code, out, err = run_cli("framing", "predict", path, "-", stdin="goal\n")
+        assert code == 2 and _one_line_error(err) == f"framing: error: {said}"
+    garbled = with_digest_bytes(tmp_path / "garbled.joblib", b"FRAMING-MODEL-x\n" + head[16:])
+    with pytest.raises(framing.ModelLoadError, match="begins as a framing model file, but its "
+                                                     "header .* names no format version"):
+        framing.load(garbled)
+
+
+def with_digest_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return with_digest(path)

@@ -413,6 +413,23 @@ def disagreements(ann: Annotations) -> list[dict[str, Any]]:
     return out
 
 
+def _repeated(path, rid: str, first: int, line: int, before: dict[str, Any],
+              now: dict[str, Any]) -> dict[str, Any]:
+    """A unit adjudicated on two lines: refused when the two give one task different
+    labels (which one is meant cannot be told); a warning, and both kept, when they agree
+    on every task both name."""
+    clash = [name for name in now if name in before and now[name] != before[name]]
+    if clash:
+        name = clash[0]
+        raise FramingDataError(
+            f"{path}, lines {first} and {line}: unit {rid!r} is adjudicated twice with "
+            f"different {name} labels ({before[name]!r}, then {now[name]!r}). Keep one line "
+            "per unit, then merge again.")
+    warnings.warn(f"{path}, lines {first} and {line}: unit {rid!r} is adjudicated twice, "
+                  "with the same labels; merged once", stacklevel=3)
+    return {**before, **now}
+
+
 def merge(adjudicated: str | Path, ann: Annotations) -> list[dict[str, Any]]:
     """The gold records: agreed labels as annotated, disputed ones as adjudicated.
 
@@ -433,11 +450,13 @@ def merge(adjudicated: str | Path, ann: Annotations) -> list[dict[str, Any]]:
     ------
     FramingDataError
         An adjudication left empty or outside the label set, an id of no annotated
-        unit, or a disputed unit the file lacks.
+        unit, a unit adjudicated twice with different labels (twice with the same labels
+        is a warning), or a disputed unit the file lacks.
     """
     tasks = {t.name: t for t in ann.tasks}
     pos = {rid: i for i, rid in enumerate(ann.ids)}
     decided: dict[str, dict[str, Any]] = {}
+    first_line: dict[str, int] = {}
     for line, rec in read_jsonl(adjudicated):
         rid = rec.get("id")
         loc = where(adjudicated, line, rid)
@@ -460,6 +479,10 @@ def merge(adjudicated: str | Path, ann: Annotations) -> list[dict[str, Any]]:
                                        "with the label(s) the guidelines give, then merge "
                                        "again.")
             got[name] = check_label(tasks[name], value, loc, "adjudicated ")
+        if rid in decided:
+            got = _repeated(adjudicated, rid, first_line[rid], line, decided[rid], got)
+        else:
+            first_line[rid] = line
         decided[rid] = got
     gold = []
     for i, unit in enumerate(ann.units):

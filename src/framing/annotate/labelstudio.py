@@ -108,6 +108,14 @@ def to_tasks(records: Sequence[dict[str, Any]], tasks: Sequence[TaskSpec],
     return out
 
 
+def _shown(value: Any) -> str:
+    """A value of an export as a message shows it: its JSON type and a short excerpt."""
+    kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    text = json.dumps(value, ensure_ascii=False)
+    return f"{kind} ({text if len(text) <= 40 else text[:37] + '…'})"
+
+
 def _annotator(a: dict[str, Any]) -> str:
     who = a.get("completed_by")
     if isinstance(who, dict):
@@ -141,8 +149,9 @@ def from_export(path: str | Path, tasks: Sequence[TaskSpec], annotator: str | No
     ------
     FramingDataError
         Not a Label Studio export, a task without a unit id, without annotation (unless
-        skipped) or with several, a label outside the label set, a control that is no
-        task, a single-label task left empty or given two labels.
+        skipped) or with several, annotations, a result or a value of the wrong JSON
+        type, a label outside the label set, a control that is no task, a single-label
+        task left empty or given two labels.
     """
     path = Path(path)
     if not path.is_file():
@@ -172,7 +181,13 @@ def from_export(path: str | Path, tasks: Sequence[TaskSpec], annotator: str | No
             raise FramingDataError(f"{loc}: id {rid!r} again (first in task {seen[rid]}). "
                                    "Import each unit once.")
         seen[rid] = k
-        done = [a for a in item.get("annotations") or []
+        annotations = item.get("annotations")
+        if annotations is not None and not isinstance(annotations, list):
+            raise FramingDataError(
+                f"{loc}: \"annotations\" is {_shown(annotations)}, not a list of "
+                "annotations. Export the project from Label Studio as JSON (not JSON-MIN "
+                "or CSV), which lists each task's annotations.")
+        done = [a for a in annotations or []
                 if isinstance(a, dict) and not a.get("was_cancelled")]
         if annotator is not None:
             done = [a for a in done if _annotator(a) == str(annotator)]
@@ -188,7 +203,12 @@ def from_export(path: str | Path, tasks: Sequence[TaskSpec], annotator: str | No
                                    f"{', '.join(_annotator(a) for a in done)}). Import one "
                                    "annotator at a time with --annotator ID.")
         chosen: dict[str, list[str]] = {}
-        for r in done[0].get("result") or []:
+        result = done[0].get("result")
+        if result is not None and not isinstance(result, list):
+            raise FramingDataError(
+                f"{loc}: the annotation's \"result\" is {_shown(result)}, not a list of "
+                "results. Export the project from Label Studio as JSON.")
+        for r in result or []:
             if not isinstance(r, dict) or r.get("type") != "choices":
                 continue  # other controls (comments, ratings) carry no label
             name = r.get("from_name")
@@ -197,7 +217,13 @@ def from_export(path: str | Path, tasks: Sequence[TaskSpec], annotator: str | No
                                        f"task ({', '.join(by_name)}). Name each Choices "
                                        "control after its task (framing export labelstudio "
                                        "--config writes such a config).")
-            choices = (r.get("value") or {}).get("choices")
+            value = r.get("value")
+            if value is not None and not isinstance(value, dict):
+                raise FramingDataError(
+                    f"{loc}: the {name} result's \"value\" is {_shown(value)}, not an "
+                    "object with a \"choices\" list (e.g. {\"choices\": [\"label\"]}). "
+                    "Export as JSON from Label Studio.")
+            choices = (value or {}).get("choices")
             if not isinstance(choices, list):
                 raise FramingDataError(f"{loc}: the {name} result has no value.choices list. "
                                        "Export as JSON from Label Studio.")

@@ -248,7 +248,7 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
             "text_column": text_column or data.get("text_column") or "text",
             "id_column": id_column or ("id" if "id" in cols else None),
             "group_column": group, "tasks": tasks}
-    return load_corpus(spec, training=False)
+    return load_corpus(spec, training=False, text_option="--text-column")
 
 
 def _case_hint(column: str, cols: list[str]) -> str:

@@ -71,6 +71,8 @@ class Corpus:
     source: str = ""
     name: str = ""
     warnings: list[str] = field(default_factory=list)
+    #: The column ``groups`` was read from (for messages), when there is one.
+    group_column: str | None = None
     _digest: str | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -85,7 +87,8 @@ class Corpus:
 
         return Corpus([self.texts[i] for i in idx], [self.ids[i] for i in idx], self.tasks,
                       {k: v[idx] for k, v in self.targets.items()}, pick(self.groups),
-                      pick(self.folds), pick(self.split), self.source, self.name)
+                      pick(self.folds), pick(self.split), self.source, self.name,
+                      group_column=self.group_column)
 
     def label_counts(self) -> dict[str, dict[str, int]]:
         """How often each label occurs, per task."""
@@ -131,7 +134,7 @@ def _where(path: str, source: str, i: int, rid: Any, lines: list[int] | None) ->
     """Human location of record ``i``: file, line (JSON lines) or row, and id."""
     if lines is not None and i < len(lines):
         loc = f"{path}, line {lines[i]}"
-    elif source == "csv":
+    elif source in ("csv", "parquet"):
         loc = f"{path}, row {i + 1}"
     else:
         loc = f"{path}, record {i + 1}"
@@ -253,7 +256,7 @@ def _refuse_ambiguous_folder(folder: Path) -> None:
 
 
 def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True,
-                setting: str = "data") -> Corpus:
+                setting: str = "data", text_option: str | None = None) -> Corpus:
     """Read a corpus and validate every record.
 
     Parameters
@@ -265,6 +268,9 @@ def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True,
         task needs two classes. A corpus only scored may lack labels.
     setting : str, default="data"
         The config group that gave ``spec`` (``data`` or ``test``), named in errors.
+    text_option : str, optional
+        What sets the text column, named when it holds no text (default:
+        ``<setting>.text_column``; a command's option, e.g. ``--text-column``).
 
     Returns
     -------
@@ -280,7 +286,8 @@ def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True,
     spec = data_config(spec)
     tasks = task_specs(spec)
     rows, lines, hub_split = _read_table(spec, setting)
-    return build_corpus(rows, spec, tasks, str(spec.path), lines, hub_split, training)
+    return build_corpus(rows, spec, tasks, str(spec.path), lines, hub_split, training,
+                        text_option or f"{setting}.text_column")
 
 
 def corpus_from_records(rows: Sequence[Mapping[str, Any]], spec: DataConfig | Mapping[str, Any],
@@ -292,7 +299,7 @@ def corpus_from_records(rows: Sequence[Mapping[str, Any]], spec: DataConfig | Ma
 
 def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec], where_file: str,
                  lines: list[int] | None, hub_split: np.ndarray | None,
-                 training: bool = True) -> Corpus:
+                 training: bool = True, text_option: str = "data.text_column") -> Corpus:
     """Validate rows record by record; the first problem is one :class:`FramingDataError`."""
     source = str(getattr(spec.source, "value", spec.source))
     if not rows:
@@ -313,9 +320,15 @@ def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec],
         rid = row.get(spec.id_column) if spec.id_column else None
         where = _where(where_file, source, i, rid, lines)
         text = row.get(spec.text_column)
+        if text is not None and not isinstance(text, str):
+            from framing.data.texts import parquet_column_type, text_cell_error
+
+            kind = parquet_column_type(where_file, spec.text_column) if source == "parquet" \
+                else None
+            raise FramingDataError(text_cell_error(where, spec.text_column, text, kind,
+                                                   text_option))
         if not isinstance(text, str) or not text.strip():
-            what = ("empty" if isinstance(text, str) else "missing (no value)" if text is None
-                    else f"a value of type {type(text).__name__}, not a string")
+            what = "empty" if isinstance(text, str) else "missing (no value)"
             raise FramingDataError(f"{where}: text is {what}. Every record needs non-empty "
                                    f"text in column {spec.text_column!r}; fill or drop it.")
         rid = str(rid) if rid is not None else str(i)
@@ -345,7 +358,9 @@ def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec],
             raise FramingDataError(
                 f"{_where(where_file, source, bad[0], ids[bad[0]], lines)}: column "
                 f"{col!r} is empty. Fill it for every record or unset it in the config.")
-        return np.array([str(v) if col != spec.fold_column else int(v) for v in vals])
+        if col == spec.fold_column:
+            return _fold_values(vals)
+        return np.array([str(v) for v in vals])
 
     split = column(spec.split_column)
     if split is None:
@@ -357,7 +372,32 @@ def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec],
                                    "'test'. Use those two values in the split column.")
     name = spec.name or (Path(spec.path).stem if spec.path not in (None, "???") else "records")
     return Corpus(texts, ids, tasks, targets, column(spec.group_column),
-                  column(spec.fold_column), split, str(spec.path), name, warnings)
+                  column(spec.fold_column), split, str(spec.path), name, warnings,
+                  group_column=spec.group_column or None)
+
+
+def _whole(v: Any) -> int | None:
+    """A fold value as a whole number (3, 3.0, "3"), or None (a name such as "dev")."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return int(v)
+    if isinstance(v, str) and v.strip().lstrip("+-").isdigit():
+        return int(v)
+    return None
+
+
+def _fold_values(vals: list[Any]) -> np.ndarray:
+    """The fold column: each distinct value is one fold. Whole numbers (3, 3.0 and "3"
+    alike) stay numbers; when any value is not one ("dev", "fold-a", 2.5), every value
+    is a fold name, compared as text (a whole number as its digits: 3.0 is "3")."""
+    numbers = [_whole(v) for v in vals]
+    if all(n is not None for n in numbers):
+        return np.array(numbers, dtype=int)
+    return np.array([str(n) if n is not None else str(v).strip()
+                     for n, v in zip(numbers, vals, strict=True)])
 
 
 def _absent_here(n: int) -> str:

@@ -66,6 +66,33 @@ def not_text(value) -> str:
     return f"not text ({type(value).__name__})"
 
 
+def parquet_column_type(path, column: str) -> str | None:
+    """The Arrow type of a Parquet file's column when it is not a text type (``int64``),
+    else None (strings, or a file whose schema cannot be read)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        kind = pq.read_schema(path).field(column).type
+    except Exception:  # noqa: BLE001 - no schema to tell: the value's own type is named
+        return None
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind):
+        return None
+    return str(kind)
+
+
+def text_cell_error(where: str, column: str, value, column_type: str | None = None,
+                    option: str = "--text-column") -> str:
+    """One line for a table's text cell that holds no text: ``FILE, row N (id 'x'):
+    'text' is not text (int)``, and what to do. ``column_type``: the column's own type
+    when the whole column is not text (a Parquet column of int64)."""
+    if column_type is not None:
+        return (f"{where}: {column!r} is {not_text(value)}: the column holds {column_type}, "
+                f"not strings. Give the column that holds the texts ({option}), or store "
+                "the texts as strings.")
+    return f"{where}: {column!r} is {not_text(value)}. Remove the row or give it text."
+
+
 def parquet_texts(name: str, batch_size: int, text_col: str, id_col: str | None,
                   on_blank: OnBlank = None) -> Iterator[tuple[str, str]]:
     """(id, text) pairs from a Parquet file's text column, a batch at a time."""
@@ -87,10 +114,11 @@ def parquet_texts(name: str, batch_size: int, text_col: str, id_col: str | None,
         for rec in batch.to_pylist():
             row += 1
             text = rec[text_col]
-            if not isinstance(text, str):
-                raise FramingDataError(f"{path}, row {row}: {text_col!r} is "
-                                       f"{not_text(text)}. Remove the row or give it text.")
             rid = str(rec[id_col]) if id_col else f"{path.stem}-{row}"
+            if not isinstance(text, str):
+                where = f"{path}, row {row}" + (f" (id {rid!r})" if id_col else "")
+                kind = parquet_column_type(path, text_col) if text is not None else None
+                raise FramingDataError(text_cell_error(where, text_col, text, kind))
             if not text.strip():
                 _blank(on_blank, path, f"row {row}" + (f" (id {rid!r})" if id_col else ""),
                        text_col, "row")

@@ -208,8 +208,15 @@ def learning_curve(corpus: Corpus, fitter, sizes: Sequence[int] | None = None,
         unit = "records"
     uniq = np.unique(groups)
     if len(uniq) < 2:
-        raise FramingDataError(f"{corpus.source}: a learning curve needs at least two "
-                               f"{unit}; this corpus has {len(uniq)}.")
+        if unit == "records":
+            raise FramingDataError(f"{corpus.source}: a learning curve needs at least two "
+                                   f"records; this corpus has {len(uniq)}.")
+        column = f", column {corpus.group_column!r}" if corpus.group_column else ""
+        raise FramingDataError(
+            f"{corpus.source}: a learning curve needs at least two articles; all "
+            f"{len(corpus)} records are in one ({str(uniq[0])!r}{column}). Add labelled "
+            "records of other articles, or unset data.group_column for a curve over "
+            "records.")
     k = min(n_splits, len(uniq))
     idx = np.arange(len(corpus))
     if unit == "articles":

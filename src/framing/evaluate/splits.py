@@ -36,6 +36,8 @@ def resolve(corpus: Corpus, strategy: str = "auto", max_logo_groups: int = 10) -
             return "fold_column"
         if corpus.groups is not None:
             n_groups = len(np.unique(corpus.groups))
+            if n_groups < 2:
+                raise FramingConfigError(one_group(corpus, "eval.strategy=auto"))
             return "logo" if n_groups <= max_logo_groups else "group_kfold"
         return "stratified_kfold" if _stratify_labels(corpus) is not None else "kfold"
     need = {"split": corpus.split, "fold_column": corpus.folds,
@@ -45,11 +47,20 @@ def resolve(corpus: Corpus, strategy: str = "auto", max_logo_groups: int = 10) -
                                                                          "group_column")
         raise FramingConfigError(f"eval.strategy={strategy} needs data.{col} to be set.")
     if strategy in ("logo", "group_kfold") and len(np.unique(corpus.groups)) < 2:
-        raise FramingConfigError(
-            f"eval.strategy={strategy}: the group column has one value only "
-            f"({corpus.groups[0]!r}); grouped evaluation needs at least two groups. Unset "
-            "data.group_column or fill it with the articles (outlets) of the records.")
+        raise FramingConfigError(one_group(corpus, f"eval.strategy={strategy}"))
     return strategy
+
+
+def one_group(corpus: Corpus, what: str) -> str:
+    """Why a grouped evaluation cannot run on a corpus whose records share one group,
+    and what to do instead."""
+    column = (f"column {corpus.group_column!r}, " if corpus.group_column else "")
+    return (f"{what}: the group column has one value only ({str(corpus.groups[0])!r}: "
+            f"{column}all {len(corpus)} records); grouped evaluation keeps "
+            "each group out of the folds it is tested on, so it needs at least two groups. "
+            "Add labelled records of other articles, or evaluate without groups: "
+            "eval.strategy=stratified_kfold (folds that do not keep articles apart), or a "
+            "given train/test split (data.split_column).")
 
 
 def make_splits(corpus: Corpus, strategy: str = "auto", n_splits: int = 5, seed: int = 0,

@@ -49,6 +49,8 @@ READABLE_VERSIONS = (1, 2, 3)
 #: each, little-endian): the runtime section (:mod:`framing.predict.runtime`: JSON and raw
 #: arrays, no pickle) and the joblib stream of the whole model.
 MAGIC = b"FRAMING-MODEL-3\n"
+#: What every version's header from 3 on begins with (a later version: a newer framing).
+MAGIC_PREFIX = b"FRAMING-MODEL-"
 _PENDING = object()  # the scikit-learn part of a loaded model, not read yet
 ON_VERSION_MISMATCH = ("warn", "error", "ignore")
 #: A model just trained compiles its runtime for a call on up to this many texts.
@@ -639,7 +641,12 @@ class FramingModel:
         """Read a model file; see :func:`framing.load`."""
         path, data = _read_file(path, verify, on_version_mismatch)
         if not data.startswith(MAGIC):
-            return cls.from_bundle(_read_joblib(path, data, on_version_mismatch, trusted))
+            bundle = _read_joblib(path, data, on_version_mismatch, trusted)
+            try:
+                return cls.from_bundle(bundle)
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise ModelLoadError(_incomplete(path, f"its parts do not fit ({e})")
+                                     ) from None
         from framing.predict.runtime import FormatError, Runtime, Store, unpack
 
         head, body = _sections(path, data)
@@ -652,8 +659,9 @@ class FramingModel:
             runtime = (Runtime.from_state(meta["runtime"], Store(arrays).get)
                        if meta["runtime"] is not None else None)
         except (FormatError, KeyError, TypeError, ValueError) as e:
-            raise ModelLoadError(f"{path}: its runtime section cannot be read ({e}). It may "
-                                 "be corrupt; retrain or restore it.") from None
+            detail = f"no {e} in it" if isinstance(e, KeyError) else e
+            raise ModelLoadError(f"{path}: its runtime section cannot be read ({detail}). It "
+                                 "may be corrupt; retrain or restore it.") from None
 
         def rest() -> dict[str, Any]:
             return _read_joblib(path, body, on_version_mismatch, trusted, arrays)
@@ -765,7 +773,32 @@ def _read_file(path: str | Path, verify: bool | str, on_version_mismatch: str
                              "the .joblib file that framing-train or FramingModel.save wrote "
                              "(framing's commands take it first, before the data).")
     _check_digest(path, verify, data)
+    if data.startswith(MAGIC_PREFIX) and not data.startswith(MAGIC):
+        end = data.find(b"\n", len(MAGIC_PREFIX), len(MAGIC_PREFIX) + 12)
+        version = data[len(MAGIC_PREFIX):end] if end > 0 else b""
+        if version.isdigit() and int(version) > FORMAT_VERSION:
+            raise ModelLoadError(_newer(path, int(version)))
+        raise ModelLoadError(f"{path}: begins as a framing model file, but its header "
+                             f"({data[:len(MAGIC) + 4]!r}…) names no format version this "
+                             "framing knows. It may be corrupt; retrain or restore it.")
     return path, data
+
+
+def _newer(path: Path, version: int) -> str:
+    """Why a model file of a later format version does not load, and what to do."""
+    from framing.core.version import __version__
+
+    return (f"{path}: model file format version {version}, written by a newer framing; "
+            f"this framing ({__version__}) reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}. Upgrade framing (pip install -U "
+            "framing) to load it.")
+
+
+def _incomplete(path: Path, what: str) -> str:
+    """A file with framing's format marker that does not hold a whole model."""
+    return (f"{path}: not a complete model file: it carries framing's format marker, but "
+            f"{what}. Retrain the model, or restore the file framing-train or "
+            "FramingModel.save wrote.")
 
 
 #: The first bytes of files a model path is plausibly confused with.
@@ -786,7 +819,7 @@ def _not_a_model(data: bytes, suffix: str = "") -> str | None:
     compressed joblib stream (whatever else is refused as unreadable)."""
     if not data:
         return "an empty file (0 bytes)"
-    if data.startswith((MAGIC, b"\x80")):  # pickle protocols 2 and up: framing's 1 and 2
+    if data.startswith((MAGIC_PREFIX, b"\x80")):  # pickle protocols 2 and up: framing's 1 and 2
         return None
     for head, what in _OTHER_FILES:
         if data.startswith(head):
@@ -856,6 +889,14 @@ def _read_joblib(path: Path, data: bytes, on_version_mismatch: str, trusted: boo
                              f"(found {type(bundle).__name__}). Give a file written by "
                              "framing-train or FramingModel.save.")
     version = bundle.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and \
+            version > FORMAT_VERSION:
+        raise ModelLoadError(_newer(path, version))
+    missing = [k for k in ("format_version", "tasks", "features") if k not in bundle]
+    if "estimators" not in bundle and "models" not in bundle:
+        missing.append("estimators")
+    if missing:
+        raise ModelLoadError(_incomplete(path, f"it lacks {', '.join(map(repr, missing))}"))
     if version not in READABLE_VERSIONS:
         raise ModelLoadError(f"{path}: model file format version {version!r}; this framing "
                              f"reads versions {', '.join(map(str, READABLE_VERSIONS))}. Retrain"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.core.errors import FramingDataError
-from framing.data.texts import blank_note, not_text
+from framing.data.texts import blank_note, parquet_column_type, text_cell_error
 
 _MODELS: dict[str, Any] = {}  # per worker process: digest -> loaded model
 
@@ -75,13 +75,15 @@ def _read(src: Path, text_column: str, id_column: str | None):
     if text_column not in frame.columns:
         raise FramingDataError(f"{src}: no column {text_column!r} (columns: "
                                f"{list(frame.columns)}).")
-    for i, text in enumerate(frame[text_column].tolist()):  # as the in-process reader
-        if not isinstance(text, str):
-            raise FramingDataError(f"{src}, row {i + 1}: {text_column!r} is "
-                                   f"{not_text(text)}. Remove the row or give it text.")
     has_ids = bool(id_column and id_column in frame.columns)
     ids = (frame[id_column].astype(str) if has_ids
            else pd.Series([f"{src.stem}-{i + 1}" for i in range(len(frame))]))
+    for i, text in enumerate(frame[text_column].tolist()):  # as the in-process reader
+        if not isinstance(text, str):
+            where = f"{src}, row {i + 1}" + (f" (id {ids.iloc[i]!r})" if has_ids else "")
+            kind = (parquet_column_type(src, text_column)
+                    if text is not None and src.suffix.lower() == ".parquet" else None)
+            raise FramingDataError(text_cell_error(where, text_column, text, kind))
     blank = [f"row {i + 1}" + (f" (id {rid!r})" if has_ids else "")
              for i, (rid, text) in enumerate(zip(ids, frame[text_column], strict=True))
              if not text.strip()]

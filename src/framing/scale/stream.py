@@ -66,6 +66,25 @@ def iter_records(path: str | Path, chunk_size: int = 10000) -> Iterator[list[dic
         yield chunk
 
 
+def _bad_text(path: Path, rec: dict[str, Any], text_col: str, id_col: str | None,
+              text: Any) -> str:
+    """One line for a record of a streamed file whose text is missing, blank or not
+    text (the file, its line or row, its id; a Parquet column's own type)."""
+    from framing.data.texts import parquet_column_type, text_cell_error
+
+    parquet = Path(path).suffix == ".parquet"
+    where = f"{path}, {'row' if parquet else 'line'} {rec.get('_line', '?')}"
+    rid = rec.get(id_col) if id_col else None
+    if rid is not None:
+        where += f" (id {str(rid)!r})"
+    if text is not None and not isinstance(text, str):
+        kind = parquet_column_type(path, text_col) if parquet else None
+        return text_cell_error(where, text_col, text, kind, "data.text_column")
+    what = "empty" if isinstance(text, str) else "missing (no value)"
+    return (f"{where}: text is {what} (column {text_col!r}). Every record needs non-empty "
+            "text; fill or drop it.")
+
+
 def is_holdout(rid: str, share: float) -> bool:
     """Whether a record id falls in the held-out share (stable across runs and machines)."""
     if share <= 0:
@@ -187,8 +206,7 @@ class StreamTrainer:
                 for r in chunk:
                     text = r.get(text_col)
                     if not isinstance(text, str) or not text.strip():
-                        raise FramingDataError(f"{path}, line {r.get('_line', '?')}: text is "
-                                               f"empty or missing (column {text_col!r}).")
+                        raise FramingDataError(_bad_text(path, r, text_col, id_col, text))
                     texts.append(text)
                 ids = [str(r.get(id_col, r["_line"]) if id_col else r["_line"]) for r in chunk]
                 hold = np.array([is_holdout(i, st.holdout) for i in ids])
