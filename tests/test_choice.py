@@ -274,7 +274,8 @@ def test_learning_curve_command(tmp_path):
     assert "Traceback" not in stderr
     tasks = "data.tasks=[{name: theme, kind: multilabel, labels: [security, economy]}]"
     for bad, says in ((["--sizes", "a,b"], "give whole numbers of articles"),
-                      (["--sizes", "100"], "no size of the learning curve is between 1 and")):
+                      (["--sizes", "100"], "no size of the learning curve (100) fits this "
+                                          "corpus: a size is between 1 and")):
         code, _, stderr = run_cli("framing", "learning-curve", data, "data.group_column=article",
                                   tasks, "model=logreg", *bad)
         assert code != 0 and says in stderr and "Traceback" not in stderr, stderr

@@ -421,3 +421,148 @@ def test_a_label_studio_export_of_the_wrong_shape_is_one_line(tmp_path, task, me
     assert code == 2 and one_line(err), err
     assert err.startswith(f"framing: error: {export}, {message}"), err
     assert not out.exists()
+
+
+# -- framing compare, learning curves, the model choice ------------------------------------
+def _predictions(n: int = 8) -> list[dict]:
+    """Out-of-fold prediction records of one single-label task, as framing-train writes
+    them."""
+    return [{"id": f"u{i}", "group": f"art{i % 4}", "text": f"paragraph {i}",
+             "t_true": "a" if i % 2 else "b", "t_pred": "a" if i % 3 else "b",
+             "t_scores": {"a": 0.6 if i % 3 else 0.4, "b": 0.4 if i % 3 else 0.6}}
+            for i in range(n)]
+
+
+def _damaged(case: str, path: Path) -> Path:
+    rows = _predictions()
+    if case == "not UTF-8":
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+        path.write_bytes(text.encode().replace(b'"paragraph 2"', b'"paragraph \xe9"'))
+        return path
+    if case == "malformed line":
+        lines = [json.dumps(r) for r in rows]
+        lines[3] = '{"id": "u3", "t_true": '
+        path.write_text("\n".join(lines) + "\n")
+        return path
+    if case == "null id":
+        rows[2]["id"] = None
+    elif case == "no prediction":
+        del rows[5]["t_pred"]
+    else:  # a list of two labels for a single-label task
+        rows[5]["t_pred"] = ["a", "b"]
+    return write_jsonl(path, rows)
+
+
+@pytest.mark.parametrize("case, says", [
+    ("not UTF-8", "{b}, line 3: not UTF-8 (byte"),
+    ("malformed line", "{b}, line 4: malformed JSON (Expecting value at column 24); the "
+                       "predictions file is damaged"),
+    ("null id", "{b}, line 3: not a prediction record (an object with an id)"),
+    ("no prediction", "B ({b}): unit 'u5': no t_pred (missing or null), which its other "
+                      "units have"),
+    ("labels of a single-label task", "B ({b}): unit 'u5': t_pred is a list ['a', 'b'], "
+                                      "but the task is single-label"),
+])
+def test_compare_of_damaged_predictions_is_one_line(tmp_path, case, says):
+    a = write_jsonl(tmp_path / "a.oof.jsonl", _predictions())
+    b = _damaged(case, tmp_path / "b.oof.jsonl")
+    report = tmp_path / "report.md"
+    code, out, err = run_cli("framing", "compare", a, b, "--draws", "20", "-o", report)
+    assert code == 2 and one_line(err), err
+    assert err.startswith("framing: error: ") and says.format(b=b) in err, err
+    assert out == "" and not report.exists()
+    # the same file undamaged compares (each side against itself: no difference)
+    code, out, err = run_cli("framing", "compare", a, write_jsonl(tmp_path / "c.jsonl",
+                                                                  _predictions()),
+                             "--draws", "20")
+    assert code == 0 and "+0.0000" in out, err
+
+
+def test_learning_curve_sizes_beyond_the_corpus_are_named(tmp_path):
+    """Sizes a fold cannot train on are not dropped in silence: a warning names them (all
+    of them out of range: one line, exit 2)."""
+    rows = [{"id": f"r{i}", "text": f"{'goal match' if i % 2 else 'vote law'} {i}",
+             "t": "a" if i % 2 else "b", "g": f"art{i % 3}"} for i in range(18)]
+    corpus = write_jsonl(tmp_path / "c.jsonl", rows)
+    args = ["learning-curve", corpus, "data.group_column=g", "model=logreg",
+            "data.tasks=[{name: t, labels: [a, b]}]", "--draws", "1"]
+    out = tmp_path / "curve.json"
+    code, stdout, err = run_cli("framing", *args, "--sizes", "0,1,2,50", "-o", out)
+    assert code == 0, err
+    assert err.splitlines()[0] == ("framing: warning: learning curve: sizes 0, 50 left out: a "
+                                   "size is between 1 and 2 articles, the fewest a fold "
+                                   "trains on")
+    assert json.loads(out.read_text())["sizes"] == [1, 2]
+    code, _, err = run_cli("framing", *args, "--sizes", "50,60", "-o", tmp_path / "no.json")
+    assert code == 2 and one_line(err), err
+    assert ("no size of the learning curve (50, 60) fits this corpus: a size is between 1 and "
+            "2 articles, the fewest a fold trains on. Give sizes in that range.") in err
+    assert not (tmp_path / "no.json").exists()
+    code, _, err = run_cli("framing", *args, "--sizes", "-2")
+    assert code == 2 and "give whole numbers of articles" in err and one_line(err)
+
+
+@pytest.mark.parametrize("override, says", [
+    ("model.candidates=[{name: e, family: ensemble}]",
+     "model.candidates[0].members: an ensemble candidate needs its members, e.g. members: "
+     "[{family: cnb}, {family: logreg, C: 10}]."),
+    ("model.candidates=[{name: e, family: ensemble, members: [{family: bogus}]}]",
+     "model.candidates[0].members[0].family: 'bogus': a member of an ensemble is one of "
+     "['logreg', 'linear_svm', 'sgd', 'ridge', 'cnb']."),
+    ("model.candidates=[{name: e, family: ensemble, members: [{family: logreg, foo: 1}]}]",
+     "model.candidates[0].members[0]: unknown keys ['foo']; a member's settings are"),
+    ("model.candidates=[{name: e, family: ensemble, members: 3}]",
+     "model.candidates[0].members: 3: give a non-empty list of members"),
+    ("model.candidates=[{name: e, family: ensemble, members: [{family: cnb, C: 0}]}]",
+     "model.candidates[0].members[0].C: 0 must be a positive number."),
+    ("model.candidates=[]", "model.candidates: model=auto needs at least one candidate."),
+    ("model.candidates=[{name: r, families: [codebook, voice]}]",
+     "model=auto: no candidate of task 't' reads a feature family that is on for this "
+     "corpus"),
+], ids=["ensemble without members", "member of an unknown family", "member with an unknown "
+        "key", "members not a list", "member C 0", "no candidate", "no candidate left"])
+def test_model_choice_candidates_are_checked_before_any_fit(tmp_path, override, says):
+    corpus = write_jsonl(tmp_path / "c.jsonl", [
+        {"id": f"r{i}", "text": f"{'goal match' if i % 2 else 'vote law'} {i}",
+         "t": "a" if i % 2 else "b", "g": f"art{i % 3}"} for i in range(18)])
+    model = tmp_path / "m.joblib"
+    code, _, err = run_cli("framing-train", "data=jsonl", f"data.path={corpus}",
+                           "data.group_column=g", "data.tasks=[{name: t, labels: [a, b]}]",
+                           override, "eval.n_boot=0", "tracking=off",
+                           f"output.model_path={model}", f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 2 and "Traceback" not in err, err[-2000:]
+    assert f"framing-train: error: {says}" in err
+    assert not model.exists()
+
+
+def test_an_ensembles_member_must_be_a_linear_family(tmp_path):
+    code, _, err = run_cli("framing-train", "model=ensemble", "model.members=[{family: prior}]",
+                           "tracking=off", f"output.model_path={tmp_path / 'm.joblib'}",
+                           f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 2 and "Traceback" not in err, err[-2000:]
+    assert ("framing-train: error: model.members[].family: 'prior': a member of an ensemble "
+            "is one of ['logreg', 'linear_svm', 'sgd', 'ridge', 'cnb'].") in err
+
+
+def test_an_empty_or_broken_labelled_file_is_named_for_what_it_is(tiny, tmp_path):
+    """framing evaluate and framing compare --test of an empty file say it is empty, and of
+    a file whose first line is broken name that line (not "no column of the tasks")."""
+    import shutil
+
+    other = tmp_path / "copy.joblib"
+    shutil.copy(tiny, other)
+    shutil.copy(f"{tiny}.sha256", f"{other}.sha256")
+    (tmp_path / "empty.jsonl").write_text("")
+    (tmp_path / "blank.jsonl").write_text("\n\n")
+    (tmp_path / "broken.jsonl").write_text('{"id": 1, \n{"id": 2, "text": "goal"}\n')
+    said = {"empty.jsonl": "no records; the file is empty. Score a file labelled for this "
+                           "model.",
+            "blank.jsonl": "no records; the file is empty.",
+            "broken.jsonl": "line 1: malformed JSON (Expecting property name enclosed in "
+                            "double quotes at column 11)"}
+    for name, message in said.items():
+        src = tmp_path / name
+        for command in (["evaluate", tiny, src], ["compare", tiny, other, "--test", src]):
+            code, out, err = run_cli("framing", *command)
+            assert code == 2 and one_line(err), (name, err)
+            assert err.startswith(f"framing: error: {src}") and message in err, (name, err)

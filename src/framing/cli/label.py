@@ -221,6 +221,8 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
     source = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}.get(p.suffix.lower(),
                                                                          "jsonl")
     cols = file_columns(p, source)
+    if not cols:
+        _no_columns(p, source)
     data = (model.card.get("config") or {}).get("data") or {}
     trained = {t["name"]: t for t in data.get("tasks") or []}
     tasks, missing = [], []
@@ -249,6 +251,21 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
             "id_column": id_column or ("id" if "id" in cols else None),
             "group_column": group, "tasks": tasks}
     return load_corpus(spec, training=False, text_option="--text-column")
+
+
+def _no_columns(p: Path, source: str) -> None:
+    """A labelled file of no columns: empty (no records), or a first line the loader
+    cannot read (its own error, naming the line)."""
+    with p.open("rb") as f:
+        blank = not any(line.strip() for line in f)
+    if blank:
+        raise FramingDataError(f"{p}: no records; the file is empty. Score a file labelled "
+                               "for this model.")
+    if source == "jsonl":
+        from framing.data.corpus import iter_jsonl
+
+        for _ in iter_jsonl(p):  # the first malformed line is the error
+            break
 
 
 def _case_hint(column: str, cols: list[str]) -> str:

@@ -276,7 +276,38 @@ class MemberConfig:
     dual: Any = "auto"
 
     def __post_init__(self):
-        _check_dual("model.members[].dual", self.dual)
+        _check_member("model.members[]", self.family, self.C, self.dual)
+
+
+#: The families an ensemble's member may be (linear models of the features).
+MEMBER_FAMILIES = ("logreg", "linear_svm", "sgd", "ridge", "cnb")
+
+
+def _check_member(where: str, family: Any, C: Any, dual: Any) -> None:
+    """An ensemble member's family, C and dual, checked before any data is read."""
+    fam = str(getattr(family, "value", family))
+    if fam not in MEMBER_FAMILIES:
+        _fail(f"{where}.family", f"{fam!r}: a member of an ensemble is one of "
+              f"{list(MEMBER_FAMILIES)}.")
+    if isinstance(C, bool) or not isinstance(C, int | float) or C <= 0:
+        _fail(f"{where}.C", f"{C!r} must be a positive number.")
+    _check_dual(f"{where}.dual", dual)
+
+
+def _check_members(where: str, members: Any) -> None:
+    """A model=auto candidate's members: a non-empty list of member settings."""
+    if not isinstance(members, list | tuple) or not members:
+        _fail(where, f"{members!r}: give a non-empty list of members, e.g. [{{family: cnb}}, "
+              "{family: logreg, C: 10}].")
+    known = {f.name for f in fields(MemberConfig)}
+    for j, m in enumerate(members):
+        at = f"{where}[{j}]"
+        if not isinstance(m, dict):
+            _fail(at, f"{m!r}: each member is a mapping, e.g. {{family: logreg, C: 10}}.")
+        bad = sorted(set(m) - known)
+        if bad:
+            _fail(at, f"unknown keys {bad}; a member's settings are {sorted(known)}.")
+        _check_member(at, m.get("family", "logreg"), m.get("C", 1.0), m.get("dual", "auto"))
 
 
 class SelectRule(StrEnum):
@@ -307,7 +338,8 @@ class SelectConfig:
 FAMILY_NAMES = ("word", "char", "hashing", "codebook", "style", "voice", "aux")
 
 
-def _check_candidates(cands: list[dict[str, Any]], known: set[str]) -> None:
+def _check_candidates(cands: list[dict[str, Any]], known: set[str],
+                      shared_members: bool = False) -> None:
     names = []
     for i, c in enumerate(cands):
         where = f"model.candidates[{i}]"
@@ -323,6 +355,11 @@ def _check_candidates(cands: list[dict[str, Any]], known: set[str]) -> None:
         if str(fam) not in {f.value for f in Family} - {"auto"}:
             _fail(f"{where}.family", f"{fam!r}: use one of "
                   f"{sorted({f.value for f in Family} - {'auto'})}.")
+        if c.get("members") is not None:
+            _check_members(f"{where}.members", c["members"])
+        elif str(fam) == "ensemble" and not shared_members:
+            _fail(f"{where}.members", "an ensemble candidate needs its members, e.g. "
+                  "members: [{family: cnb}, {family: logreg, C: 10}].")
         fams = c.get("families")
         if fams is not None and (not isinstance(fams, list | tuple) or not fams
                                  or set(fams) - set(FAMILY_NAMES)):
@@ -395,7 +432,8 @@ class ModelConfig:
         if self.family == Family.auto and not self.candidates:
             _fail("model.candidates", "model=auto needs at least one candidate.")
         _check_candidates(self.candidates,
-                          {f.name for f in fields(self)} - {"per_task", "candidates", "select"})
+                          {f.name for f in fields(self)} - {"per_task", "candidates", "select"},
+                          bool(self.members))
         known = {f.name for f in fields(self)} - {"per_task", "members", "candidates", "select"}
         for task, over in (self.per_task or {}).items():
             bad = sorted(set(over or {}) - known)

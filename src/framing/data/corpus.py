@@ -149,7 +149,7 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw)
+                obj = json.loads(raw.rstrip(b"\r\n"))  # a column within the line
             except UnicodeDecodeError:
                 raise FramingDataError(f"{path}, line {n}: not UTF-8. Save the file as UTF-8."
                                        ) from None

@@ -214,19 +214,24 @@ def read_records(path: str | Path, what: str = "predictions") -> list[dict[str, 
     error naming the file and line."""
     path = Path(path)
     out = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
             try:
-                rec = json.loads(line)
+                rec = json.loads(raw.decode("utf-8").rstrip("\r\n"))
+            except UnicodeDecodeError as e:
+                raise FramingDataError(f"{path}, line {n}: not UTF-8 (byte {e.start} of the "
+                                       f"line); the {what} file is damaged or not framing's: "
+                                       "train the run again to write it.") from None
             except json.JSONDecodeError as e:
-                raise FramingDataError(f"{path}:{n}: not JSON ({e.msg}); the {what} file is "
-                                       "damaged: train the run again to write it.") from None
-            if not isinstance(rec, dict) or "id" not in rec:
-                raise FramingDataError(f"{path}:{n}: not a prediction record (an object "
-                                       "with an id); give the out-of-fold predictions of a "
-                                       "run (oof_predictions.jsonl).")
+                raise FramingDataError(f"{path}, line {n}: malformed JSON ({e.msg} at column "
+                                       f"{e.colno}); the {what} file is damaged: train the "
+                                       "run again to write it.") from None
+            if not isinstance(rec, dict) or rec.get("id") is None:
+                raise FramingDataError(f"{path}, line {n}: not a prediction record (an "
+                                       "object with an id); give the out-of-fold predictions "
+                                       "of a run (oof_predictions.jsonl).")
             out.append(rec)
     if not out:
         raise FramingDataError(f"{path}: no prediction records; give the out-of-fold "
@@ -266,9 +271,18 @@ def _matrix(records: Sequence[Mapping[str, Any]], field_: str, kind: str,
     for i, r in enumerate(records):
         v = r.get(field_)
         values = v if isinstance(v, list) else [v]
+        if v is None:
+            raise FramingDataError(f"{where}: unit {r['id']!r}: no {field_} (missing or "
+                                   "null), which its other units have; the predictions are "
+                                   "damaged: train the run again to write them.")
         if kind == "multilabel" and not isinstance(v, list):
             raise FramingDataError(f"{where}: unit {r['id']!r}: {field_} is not a list of "
                                    "labels, as its other units'.")
+        if kind == "multiclass" and isinstance(v, list):
+            raise FramingDataError(f"{where}: unit {r['id']!r}: {field_} is a list {v!r}, but "
+                                   "the task is single-label (its other units have one "
+                                   "label); the predictions are damaged: train the run "
+                                   "again to write them.")
         for lab in values:
             j = index.get(str(lab))
             if j is None:

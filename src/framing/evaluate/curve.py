@@ -225,10 +225,16 @@ def learning_curve(corpus: Corpus, fitter, sizes: Sequence[int] | None = None,
         folds = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(idx))
     smallest = min(len(np.unique(groups[tr])) for tr, _ in folds)
     low = 0 if base is not None else 1  # with a base corpus, 0 articles: the base alone
-    sizes = sorted({int(s) for s in (sizes or default_sizes(smallest)) if low <= s <= smallest})
+    given = sorted({int(s) for s in (sizes or default_sizes(smallest))})
+    sizes = [s for s in given if low <= s <= smallest]
+    why = f"a size is between {low} and {smallest} {unit}, the fewest a fold trains on"
     if not sizes:
-        raise FramingDataError(f"no size of the learning curve is between 1 and {smallest} "
-                               f"{unit} (a fold's training part).")
+        raise FramingDataError(f"no size of the learning curve ({', '.join(map(str, given))}) "
+                               f"fits this corpus: {why}. Give sizes in that range.")
+    left = [s for s in given if s not in sizes]
+    if left:
+        warnings.warn(f"learning curve: size{'s' if len(left) > 1 else ''} "
+                      f"{', '.join(map(str, left))} left out: {why}", stacklevel=2)
     rng = np.random.default_rng(seed)
     scores = {t.name: [[] for _ in sizes] for t in corpus.tasks}
     records = [[] for _ in sizes]
