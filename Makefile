@@ -8,6 +8,8 @@ STAMP  = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
 PIP_VERSION := 26.3
 ARGS   ?=
+# make test runs the tests on every core (pytest-xdist); JOBS=1 runs them in one process.
+JOBS   ?= auto
 # Optional parts installed with the package (pyproject.toml); .ci/run adds spark.
 EXTRAS ?= train,dev,scale,cluster
 
@@ -23,10 +25,10 @@ train: $(STAMP)
 	$(BIN)/framing-train $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal $(ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" $(ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not slow" $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
