@@ -125,7 +125,11 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_model(trained, tmp_path):
                               "output.overwrite=true",
                               f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True,
                              text=True, timeout=600)
-        assert out.returncode == 2 and "no space left on the device" in out.stderr
+        lines = [x for x in out.stderr.splitlines() if x.startswith("framing-train:")]
+        assert out.returncode == 2 and len(lines) == 1, out.stderr[-2000:]
+        assert lines[0].startswith(f"framing-train: error: {small}: no space left on the "
+                                   "device; free some space or write elsewhere. This run's "
+                                   f"model is not written; {small} stays as it was")
         assert "Traceback" not in out.stderr
         assert framing.load(small, verify="strict").labels == {"label": ["x", "y"]}
         filler = mnt / "filler"  # now fill the disk: Hydra's run folder, the MLflow store
@@ -137,10 +141,11 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_model(trained, tmp_path):
             except OSError:
                 pass
         for args, what in (([f"hydra.run.dir={mnt / 'run'}", "tracking=off"],
-                            "no space left on the device"),
+                            f"{mnt / 'run'}: no space left on the device"),
                            ([f"hydra.run.dir={tmp_path / 'run2'}",
                              f"tracking.uri=sqlite:///{mnt / 'store.db'}"],
-                            "cannot open the MLflow store")):
+                            f"cannot open the MLflow store {mnt / 'store.db'}: the disk it "
+                            "is on is full")):
             out = subprocess.run([str(Path(sys.executable).with_name("framing-train")),
                                   "eval.n_boot=0", f"output.model_path={small}",
                                   "output.overwrite=true", *args],
@@ -202,3 +207,94 @@ def test_a_staged_model_is_published_by_a_rename_with_its_digest_and_card(tiny, 
     assert len(read_digests(str(published) + ".sha256")) == 1
     assert card_path(published).is_file()
     assert not [p for p in published.parent.iterdir() if p.name.endswith((".staged", ".tmp"))]
+
+
+def train_quick(tmp_path: Path, *args: str, fault: str | None = None):
+    """framing-train on the seeds, quickly, the model at tmp_path/m.joblib (replacing what
+    is there), the run logged to tmp_path/store.db unless args say otherwise; (code,
+    its framing-train lines on stderr, stderr)."""
+    env = {**os.environ, "FRAMING_FAULT": fault or ""}
+    r = subprocess.run([str(Path(sys.executable).with_name("framing-train")), "model=logreg",
+                        "features=ngrams", "eval.label_issues=off", "eval.n_boot=0",
+                        f"tracking.uri=sqlite:///{tmp_path / 'store.db'}",
+                        f"tracking.artifact_location={tmp_path / 'art'}",
+                        f"output.model_path={tmp_path / 'm.joblib'}", "output.overwrite=true",
+                        f"hydra.run.dir={tmp_path / 'run'}", *args],
+                       capture_output=True, text=True, env=env, timeout=600)
+    lines = [x for x in r.stderr.splitlines() if x.startswith("framing-train:")]
+    return r.returncode, lines, r.stderr
+
+
+def model_runs(db: Path) -> list[tuple[str, str]]:
+    """(run id, status) of the model runs of an SQLite MLflow store, read with sqlite3 (no
+    MLflow engine left holding the file open)."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("select r.run_uuid, r.status from runs r join tags t on "
+                           "t.run_uuid = r.run_uuid where t.key = 'framing.role' and "
+                           "t.value = 'model' order by r.start_time").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("step", ["publish.written", "track.logging"],
+                         ids=["at the model file", "at the MLflow store"])
+def test_a_full_disk_while_training_names_the_file_or_the_store(tiny, tmp_path, step):
+    """ENOSPC where a tmpfs cannot put it: while the model is written (the model that
+    stood stays), and while the run is logged (the fit is done: its model is kept)."""
+    import shutil
+
+    path = tmp_path / "m.joblib"
+    shutil.copy2(tiny, path)
+    shutil.copy2(f"{tiny}.sha256", f"{path}.sha256")
+    before = path.read_bytes()
+    objective = framing.load(path).card["evaluation"]["metrics"]["objective"]
+    code, lines, err = train_quick(tmp_path, fault=f"{step}:enospc")
+    assert code == 2 and "Traceback" not in err, err[-2000:]
+    [(run_id, status)] = model_runs(tmp_path / "store.db")
+    assert status == "FAILED"
+    if step == "publish.written":
+        assert lines == [f"framing-train: error: {path}: no space left on the device; free "
+                         "some space or write elsewhere. This run's model is not written; "
+                         f"{path} stays as it was (objective {objective:.4f}); its run "
+                         f"{run_id} is marked FAILED."]
+        assert path.read_bytes() == before
+    else:
+        assert lines == [f"framing-train: error: cannot log the run to the MLflow store "
+                         f"{tmp_path / 'store.db'}: the disk it is on is full; free some space "
+                         "or log elsewhere with tracking.uri=sqlite:///other/mlflow.db "
+                         "([Errno 28] injected fault at track.logging). The model is written "
+                         f"to {path} all the same; its run {run_id} is marked FAILED."]
+        model = framing.load(path, verify="strict")
+        assert model.tasks == ["theme", "tone"] and model.card["mlflow_run_id"] == run_id
+    assert framing.load(path, verify="strict")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith((".staged", ".tmp"))]
+
+
+def test_a_store_on_a_disk_with_little_room_left_is_one_line_and_keeps_the_model(tmp_path):
+    """An SQLite store that exists, on a disk with 40 KiB left: the run's logging fills
+    it. One line names the store and says where the model is and what became of its run."""
+    mnt = tmpfs(tmp_path, "4m")
+    try:
+        db = mnt / "store.db"
+        subprocess.run([sys.executable, "-c", "import sys; from mlflow.tracking import "
+                        "MlflowClient; MlflowClient(sys.argv[1]).search_experiments()",
+                        f"sqlite:///{db}"], check=True, capture_output=True, timeout=300)
+        room = os.statvfs(mnt)
+        with open(mnt / "filler", "wb") as f:  # all but 40 KiB
+            f.write(b"\0" * (room.f_bavail * room.f_frsize - 40 * 1024))
+        path = tmp_path / "m.joblib"
+        code, lines, err = train_quick(tmp_path, f"tracking.uri=sqlite:///{db}")
+        assert code == 2 and len(lines) == 1 and "Traceback" not in err, err[-3000:]
+        assert lines[0].startswith(f"framing-train: error: cannot log the run to the MLflow "
+                                   f"store {db}: the disk it is on is full; free some space")
+        [(run_id, status)] = model_runs(db)
+        assert f"The model is written to {path} all the same; its run {run_id} " in lines[0]
+        # marked when the store has room enough for that; said so when it has not
+        assert (status == "FAILED" and lines[0].endswith("is marked FAILED.") or
+                status == "RUNNING" and "could not be marked FAILED" in lines[0])
+        assert framing.load(path, verify="strict").card["mlflow_run_id"] == run_id
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)

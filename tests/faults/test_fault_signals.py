@@ -208,3 +208,113 @@ def test_a_store_locked_by_another_program_is_one_line(tmp_path):
     finally:
         con.close()
     assert rc == 2 and "another program holds a lock on it" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_sweep_job_whose_process_dies_is_named_and_the_others_finish(tmp_path):
+    """kill -9 of one job of a parallel sweep (the out-of-memory killer's way): the joblib
+    launcher's pool lives on, the other job finishes, the summary says which did what,
+    the dead job's run and the sweep's parent run are FAILED, one line names the job."""
+    db = tmp_path / "store.db"
+    r = subprocess.run([str(EXE / "framing-train"), "-m", "hydra/launcher=joblib",
+                        "hydra.launcher.n_jobs=2", *QUICK, "eval.n_boot=0", "model.C=0.1,1",
+                        f"tracking.uri=sqlite:///{db}",
+                        f"tracking.artifact_location={tmp_path / 'art'}",
+                        f"hydra.sweep.dir={tmp_path / 'sw'}",
+                        f"output.model_path={tmp_path / 'm.joblib'}"],
+                       capture_output=True, text=True, timeout=600,
+                       env={**os.environ, "FRAMING_FAULT": "train.saved:kill@job=0"})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    client = MlflowClient(f"sqlite:///{db}")
+    exp = client.get_experiment_by_name("framing/seeds")
+    [parent] = client.search_runs([exp.experiment_id], "tags.`framing.role` = 'sweep'")
+    children = {r.info.run_name.split()[-1]: r for r in client.search_runs(
+        [exp.experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")}
+    dead, alive = children["model.C=0.1"], children["model.C=1"]
+    job = f"{' '.join(QUICK)} eval.n_boot=0 model.C=0.1"
+    line = error_lines(r.stderr)
+    assert line == [f"framing-train: error: sweep job #0 ({job} output.model_path="
+                    f"{tmp_path / 'm.joblib'}) died: its process was killed by SIGKILL (the "
+                    "system's out-of-memory killer sends it); its run "
+                    f"{dead.info.run_id} is marked FAILED; the other jobs ran on (the summary "
+                    f"above). Rerun it alone: framing-train {job} "
+                    rf"tracking.uri=sqlite\:///{db} "
+                    f"tracking.artifact_location={tmp_path / 'art'} "
+                    f"output.model_path={tmp_path / 'm.joblib'}"]
+    assert (dead.info.status, alive.info.status, parent.info.status) == (
+        "FAILED", "FINISHED", "FAILED")
+    summary = [x for x in r.stdout.splitlines() if x.startswith("  ")]
+    assert summary[0].split()[1:2] == ["#1"] and alive.info.run_id in summary[0]
+    assert summary[1].startswith("  died    #0") and "killed by SIGKILL" in summary[1]
+    assert f"the sweep's parent run {parent.info.run_id} is marked FAILED" in r.stdout
+    assert framing.load(tmp_path / "sw" / "1" / "m.joblib", verify="strict")
+    assert not (tmp_path / "sw" / "0" / "m.joblib").exists()
+
+
+class _ServerThatDiesWhileLogging(http.server.BaseHTTPRequestHandler):
+    """A real MLflow tracking server (MLflow's own app, in this process) that goes down
+    at the run's first logging call (``runs/log-batch``): that request and every later
+    one get their connection closed without an answer."""
+
+    app = None  # MLflow's server app, a test client of it
+    dead = False
+    protocol_version = "HTTP/1.1"
+
+    def _any(self):
+        cls = type(self)
+        if cls.dead or self.path.split("?")[0].endswith("/runs/log-batch"):
+            cls.dead = True
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = cls.app.open(self.path, method=self.command, data=body, headers={
+            k: v for k, v in self.headers.items() if k.lower() != "host"})
+        data = answer.get_data()
+        self.send_response(answer.status_code)
+        for k, v in answer.headers.items():
+            if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _any  # noqa: N815
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_tracking_server_killed_while_the_run_is_logged_keeps_the_model(tmp_path,
+                                                                         monkeypatch):
+    from mlflow.server.constants import ARTIFACT_ROOT_ENV_VAR, BACKEND_STORE_URI_ENV_VAR
+
+    monkeypatch.setenv(BACKEND_STORE_URI_ENV_VAR, f"sqlite:///{tmp_path / 'server.db'}")
+    monkeypatch.setenv(ARTIFACT_ROOT_ENV_VAR, str(tmp_path / "server-art"))
+    from mlflow.server import app
+
+    _ServerThatDiesWhileLogging.app, _ServerThatDiesWhileLogging.dead = app.test_client(), False
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ServerThatDiesWhileLogging)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{server.server_address[1]}"
+    env = {k: v for k, v in os.environ.items()
+           if k not in (BACKEND_STORE_URI_ENV_VAR, ARTIFACT_ROOT_ENV_VAR)}
+    path = tmp_path / "m.joblib"
+    try:
+        r = subprocess.run([str(EXE / "framing-train"), *QUICK, "eval.n_boot=0",
+                            "tracking=server", f"tracking.uri={uri}", f"output.model_path={path}",
+                            f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True,
+                           text=True, timeout=600, env=env)
+    finally:
+        server.shutdown()
+    assert _ServerThatDiesWhileLogging.dead  # it did die while the run was logged
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    model = framing.load(path, verify="strict")  # the fit finished: its model is kept
+    run_id = model.card["mlflow_run_id"]
+    assert error_lines(r.stderr) == [
+        f"framing-train: error: cannot log the run to the tracking server {uri}: it stopped "
+        "answering (runs/log-batch: Remote end closed connection without response). Check "
+        "that it runs, or log with tracking=sqlite (a local store) or tracking=off. The model "
+        f"is written to {path} all the same; its run {run_id} could not be marked FAILED "
+        "(runs/get: Remote end closed connection without response); the next framing-train "
+        "on this host and store marks it KILLED."]

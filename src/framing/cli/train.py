@@ -94,15 +94,16 @@ def train(cfg) -> float:
                 if path is not None:
                     staged = staging(path)
                     model.save(staged)
-                    fault("train.saved")
+                    fault("train.saved", job=ctx.job_num)
                 predictions = write_predictions(report, corpus, path, ctx, staged)
                 model_id = run.log(logged, model, report, corpus, staged, path)
                 # from the run's end to the publication, Ctrl-C and SIGTERM wait
                 held.enter_context(signals_held())
             _publish(staged, placement)
     except TrackingError as e:
+        ended = tracker.end_line()
         if path is None:
-            raise
+            raise TrackingError(f"{e} {_sentence(ended)}.") from None
         if not placement.published:  # the store failed: the model is kept all the same
             if staged is None or not staged.is_file():
                 staged = staging(path)
@@ -111,8 +112,13 @@ def train(cfg) -> float:
                 predictions = write_predictions(report, corpus, path, ctx, staged)
             with signals_held():
                 _publish(staged, placement)
-        raise TrackingError(f"{e} The model is written to {path} all the same; its run "
-                            "was not (fully) logged.") from None
+        raise TrackingError(f"{e} The model is written to {path} all the same; "
+                            f"{ended}.") from None
+    except OSError as e:  # a file of the run's: named as the user knows it, not as staged
+        e = _as_published(e, staged)
+        ended = f"; {tracker.end_line()}" if tracker.enabled else ""
+        raise FramingError(f"{describe_os_error(e)} {_sentence(standing.describe())}"
+                           f"{ended}.") from None
     finally:
         discard_staging(staged)
     if report.issues is not None and corpus is not None:
@@ -135,6 +141,21 @@ def train(cfg) -> float:
     return report.objective
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _as_published(e: OSError, staged: Path | None) -> OSError:
+    """``e``, naming the file the user will find (``m.joblib``) rather than its staged copy
+    (``.m.joblib.123.staged/m.joblib``)."""
+    if staged is None or not e.filename:
+        return e
+    name = Path(os.fsdecode(e.filename))
+    if name.parent != staged.parent:
+        return e
+    return OSError(e.errno, e.strerror, str(staged.parent.parent / name.name))
+
+
 def _publish(staged: Path | None, placement) -> None:
     """Publish the staged model at its path (with its digest and card), and say what it
     replaced or kept."""
@@ -148,7 +169,7 @@ def _publish(staged: Path | None, placement) -> None:
         (card_path(staged), card_path(placement.path)),
         (predictions_path(staged), predictions_path(placement.path))))
     placement.published = True
-    fault("train.published")
+    fault("train.published", job=RunContext.current().job_num)
     log.info(placement.line())
 
 
@@ -172,16 +193,21 @@ def next_steps(path: Path | None, run_id: str | None, model_id: str | None, trac
 def record_job(ctx: RunContext, objective: float, run_id: str | None, path: Path | None,
                predictions: Path | None = None) -> None:
     """Append this sweep job's result to the sweep's results file (read at its end)."""
+    _record(ctx, {"status": "finished", "objective": objective, "run_id": run_id,
+                  "model": str(path) if path else None,
+                  "predictions": str(predictions) if predictions else None})
+
+
+def _record(ctx: RunContext, fields: dict) -> None:
+    """Append a record of this sweep job to the sweep's ``results.jsonl``: it started,
+    finished or died (the last record of a job says where it stands)."""
     import json
 
     from framing.predict.storage import locked
 
     results = ctx.sweep_dir / "results.jsonl"
     with locked(results), open(results, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"job": ctx.job_num, "overrides": ctx.overrides,
-                            "objective": objective, "run_id": run_id,
-                            "model": str(path) if path else None,
-                            "predictions": str(predictions) if predictions else None}) + "\n")
+        f.write(json.dumps({"job": ctx.job_num, "overrides": ctx.overrides, **fields}) + "\n")
 
 
 def write_predictions(report, corpus, model_path: Path | None, ctx: RunContext,
@@ -237,14 +263,114 @@ def _hydra_main():
 
     @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
     def _main(cfg) -> float:
-        try:
-            return train(cfg)
-        except FramingError as e:  # one clear message, no traceback, non-zero exit
-            _exit(str(e), 2)
-        except OSError as e:
-            _exit(describe_os_error(e), 2)
+        ctx = RunContext.current()
+        if ctx.multirun and ctx.sweep_dir is not None:
+            _record(ctx, {"status": "started", "pid": os.getpid()})
+            if _in_pool_worker():
+                return _job_apart(cfg, ctx)
+        return _run(cfg, ctx)
 
     return _main
+
+
+def _run(cfg, ctx: RunContext) -> float:
+    from framing.cli.output import standing
+
+    try:
+        return train(cfg)
+    except FramingError as e:  # one clear message, no traceback, non-zero exit
+        message = str(e)
+    except OSError as e:
+        message = f"{describe_os_error(e)} {_sentence(standing.describe())}."
+    if ctx.multirun and ctx.sweep_dir is not None:  # for the sweep's summary
+        _record(ctx, {"status": "failed", "error": message})
+    _exit(message, 2)
+
+
+def _in_pool_worker() -> bool:
+    """Whether this process is a worker of a process pool (the joblib launcher's)."""
+    import multiprocessing
+
+    return hasattr(os, "fork") and multiprocessing.parent_process() is not None
+
+
+def _job_apart(cfg, ctx: RunContext) -> float:
+    """Run a sweep job of a pool's worker in a process of its own (a fork of the worker),
+    so that its death (SIGKILL, the out-of-memory killer) fails this job alone: the
+    worker, and with it the pool and the other jobs, lives on. A job that died has no
+    objective (NaN); its run is marked FAILED and its death recorded for the sweep's
+    end, which names it. Otherwise the job ends as it would in the worker (its result,
+    its exit status, its signal)."""
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    read, write = fork.Pipe(duplex=False)
+    job = fork.Process(target=_job, args=(cfg, ctx, write, os.getpid()),
+                       name=f"sweep job #{ctx.job_num}")
+    job.start()
+    write.close()
+    try:
+        value = read.recv()
+    except EOFError:  # it ended without an objective
+        value = None
+    finally:
+        read.close()
+        job.join()
+    code = job.exitcode
+    if code is not None and code < 0:  # killed: no objective; the sweep's end reports it
+        _died(cfg, ctx, job.pid, signal.Signals(-code).name)
+        return float("nan")
+    if code == 0 and value is not None:
+        return value
+    if code == 130:
+        raise KeyboardInterrupt
+    if code == 143:
+        raise Terminated
+    if code == 1:
+        raise RuntimeError(f"sweep job #{ctx.job_num} failed; its traceback is above")
+    sys.exit(code)
+
+
+def _job(cfg, ctx: RunContext, out, worker: int) -> None:
+    """The process of one sweep job (:func:`_job_apart`): its objective sent on ``out``;
+    its one-line error, its interruption or its traceback as its exit status."""
+    from framing.evaluate.evaluation import die_with_parent
+
+    die_with_parent(worker)
+    try:
+        value = _run(cfg, ctx)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Terminated:
+        sys.exit(143)
+    out.send(float(value))
+    out.close()
+
+
+def _died(cfg, ctx: RunContext, pid: int, signame: str) -> None:
+    """Record the death of a sweep job whose process was killed, with the one line that
+    reports it at the sweep's end; its runs marked FAILED when the store lets us."""
+    from framing.track.runs import job_overrides, mark_runs_of
+
+    s = settings(cfg)
+    runs: list[str] = []
+    marked = ""
+    if s.tracking.enabled:
+        try:
+            runs = mark_runs_of(s.tracking.uri, s.mlflow_experiment, pid)
+            marked = (f"; its run {', '.join(runs)} is marked FAILED" if runs else
+                      "; it had no run yet")
+        except Exception as e:  # noqa: BLE001 - the store may be down too
+            marked = f"; its run could not be marked FAILED ({_first_line(e)})"
+    over = job_overrides({"overrides": ctx.overrides})
+    again = " ".join(o for o in ctx.overrides if not o.startswith("hydra"))
+    message = (f"sweep job #{ctx.job_num} ({over or 'no overrides'}) died: its process was "
+               f"killed by {signame} (the system's out-of-memory killer sends it){marked}; "
+               "the other jobs ran on (the summary above). Rerun it alone: "
+               f"framing-train {again}").rstrip()
+    _record(ctx, {"status": "died", "signal": signame, "pid": pid,
+                  "run_id": runs[0] if runs else None, "message": message})
+    log.error(message)
 
 
 def main() -> None:
@@ -272,22 +398,87 @@ def main() -> None:
     try:
         _hydra_main()()
     except KeyboardInterrupt:
+        _sweep_stopped("KILLED")
         _exit(f"interrupted; {standing.describe()}", 130)
     except Terminated:
+        _sweep_stopped("KILLED")
         _exit(f"terminated; {standing.describe()}", 143)
     except FramingError as e:
+        _sweep_stopped("FAILED")
         _exit(str(e), 2)
+    except SystemExit as e:  # a sweep job's error, its line printed by the job
+        if e.code:
+            _sweep_stopped("FAILED")
+        raise
     except Exception as e:
+        from concurrent.futures.process import BrokenProcessPool
+
         from hydra.errors import HydraException
         from omegaconf.errors import OmegaConfBaseException
 
+        _sweep_stopped("FAILED")
         if isinstance(e, HydraException | OmegaConfBaseException):  # before OSError:
             _exit(describe_config_error(e), 2)  # a missing config is both
         if isinstance(e, OSError):
-            _exit(describe_os_error(e), 2)
+            _exit(_hydra_os_error(e), 2)
+        if isinstance(e, BrokenProcessPool):  # a worker itself died, not a job's process
+            _exit("a worker process of the sweep's launcher died, and the launcher "
+                  f"stopped the sweep ({_first_line(e)}); the jobs marked stopped in the "
+                  "summary above did not finish: rerun them", 2)
         raise
+    died = _sweep_died()
+    if died:
+        _exit(died, 2)
     _done(0)
     fault("train.end")
+
+
+def _sweep_stopped(status: str) -> None:
+    """A sweep this process ran stopped on an error or a signal: print what finished, died
+    or did not, and mark its parent run ``status`` (:func:`end_failed_sweep`)."""
+    runs = sys.modules.get("framing.track.runs")  # Hydra loads it for a sweep's callback
+    if runs is None or runs.SweepSummary.started is None:  # no sweep, or its end reported
+        return
+    SweepSummary, end_failed_sweep = runs.SweepSummary, runs.end_failed_sweep
+    where, SweepSummary.started = SweepSummary.started, None
+    for line in end_failed_sweep(*where, status=status):
+        print(line, flush=True)
+
+
+def _hydra_os_error(e: OSError) -> str:
+    """One line for an OS error of Hydra's own writes (the run's folder: its config files,
+    its log), which name no file: the run's folder named."""
+    if e.filename is None:
+        try:
+            from hydra.core.hydra_config import HydraConfig
+            from hydra.types import RunMode
+
+            hc = HydraConfig.get()  # the job's settings are gone: the run's (or sweep's)
+            out = hc.sweep.dir if hc.mode == RunMode.MULTIRUN else hc.run.dir
+            out = os.path.abspath(out) if out else None
+        except Exception:  # noqa: BLE001 - no folder to name
+            out = None
+        if out:
+            return (f"{describe_os_error(OSError(e.errno, e.strerror, out))} It is the "
+                    "run's folder, for Hydra's config and log files (hydra.run.dir sets it; "
+                    "hydra.sweep.dir for a sweep). No model is written.")
+    return describe_os_error(e)
+
+
+def _sweep_died() -> str | None:
+    """The line for the sweep this process ran when a job of it died (None: none did)."""
+    runs = sys.modules.get("framing.track.runs")
+    died = runs.SweepSummary.died if runs is not None else []
+    if not died:
+        return None
+    others = (f" ({len(died) - 1} other job{'s' if len(died) > 2 else ''} died too: "
+              f"{', '.join('#' + str(j['job']) for j in died[1:])})" if len(died) > 1 else "")
+    return died[0]["message"] + others
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:300] if text else type(e).__name__
 
 
 def _exit(message: str, code: int) -> None:

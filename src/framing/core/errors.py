@@ -72,6 +72,8 @@ def describe_os_error(e: OSError) -> str:
         errno.ENOTDIR: "a part of the path is a file, not a folder; fix the path",
     }.get(e.errno, e.strerror or str(e))
     where = e.filename or "(a file)"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT) and e.filename2:
+        where = e.filename2  # a copy's destination is the full one, not its source
     return f"{where}: {advice}."
 
 

@@ -32,16 +32,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
-def fault(step: str) -> None:
+def fault(step: str, **where) -> None:
     """At ``step``, if ``$FRAMING_FAULT`` is ``step:how``: send this process SIGKILL
     (``kill``), SIGINT (``int``) or SIGTERM (``term``), or raise ``OSError`` (``enospc``:
-    a full disk; anything else: an I/O error)."""
+    a full disk; anything else: an I/O error).
+
+    ``step:how@key=value`` fires only where the step names ``key`` with that value
+    (``train.saved:kill@job=1``: only in job #1 of a sweep)."""
     want = os.environ.get("FRAMING_FAULT", "")
     if not want:
         return
     name, _, how = want.partition(":")
     if name != step:
         return
+    how, _, only = how.partition("@")
+    if only:
+        key, _, value = only.partition("=")
+        if key not in where or str(where[key]) != value:
+            return
     signals = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
     if how in signals:
         os.kill(os.getpid(), signals[how])
@@ -100,10 +108,18 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], step: str = "w
         fault(f"{step}.written")
         user_mode(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
-        raise
+        _raise_named(e, path, tmp)
     return path
+
+
+def _raise_named(e: BaseException, path: Path, tmp: Path) -> None:
+    """Re-raise ``e``; an ``OSError`` that names no file (a write's: a full disk) or the
+    temporary one names ``path``, the file asked for."""
+    if isinstance(e, OSError) and (e.filename is None or os.fsdecode(e.filename) == str(tmp)):
+        raise OSError(e.errno, e.strerror, str(path)) from None
+    raise e
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -180,9 +196,9 @@ def publish(path: str | Path, write: Callable[[Path], None]) -> str:
             fault("publish.both_digests")
             os.replace(tmp, path)
             fault("publish.renamed")
-        except BaseException:
+        except BaseException as e:
             tmp.unlink(missing_ok=True)
-            raise
+            _raise_named(e, path, tmp)
         atomic_write_text(sha, f"{new}  {path.name}\n")
     return new
 

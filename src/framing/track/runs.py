@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import fcntl
 import hashlib
 import json
@@ -101,6 +102,84 @@ def check_server(uri: str, timeout: float = 5.0) -> None:
             "or run with tracking=sqlite (local store) or tracking=off.") from None
 
 
+def sqlite_advice(e: BaseException) -> str | None:
+    """What to do about an SQLite store's error (locked, full, read-only), or None."""
+    text = str(e)
+    if "locked" in text:
+        return ("another program holds a lock on it; wait for it to finish or close it, or "
+                "log elsewhere with tracking.uri=sqlite:///other.db")
+    if "full" in text or "disk I/O" in text or getattr(e, "errno", None) == errno.ENOSPC:
+        return ("the disk it is on is full; free some space or log elsewhere with "
+                "tracking.uri=sqlite:///other/mlflow.db")
+    if "unable to open" in text or "readonly" in text or "read-only" in text:
+        return ("it cannot be opened for writing; check the file's and its folder's "
+                "permissions, or set tracking.uri=sqlite:///other.db")
+    return None
+
+
+class _ReportedByFraming(logging.Filter):
+    """MLflow logs a database error of its SQL store, with its traceback, before it raises
+    it; framing reports the error raised, in one line, so the record is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.ERROR
+
+
+def quiet_store_errors() -> None:
+    """Drop MLflow's own report of a store's database error (framing reports it)."""
+    store_log = logging.getLogger("mlflow.store.db.utils")
+    if not any(isinstance(f, _ReportedByFraming) for f in store_log.filters):
+        store_log.addFilter(_ReportedByFraming())
+
+
+#: The libraries whose exceptions, raised while a run is logged, are the store's failure.
+STORE_LIBRARIES = frozenset({"mlflow", "sqlalchemy", "sqlite3", "requests", "urllib3"})
+
+
+def is_store_error(e: BaseException) -> bool:
+    """Whether ``e`` is the tracking store's failure (or a file's), not a bug of ours."""
+    return isinstance(e, OSError) or type(e).__module__.split(".")[0] in STORE_LIBRARIES
+
+
+def store_error(uri: str, e: BaseException) -> TrackingError:
+    """One line for a store that failed while a run was logged: the store (an SQLite
+    store's file, a server's address) or the file, what went wrong, what to do."""
+    from framing.core.errors import describe_os_error
+
+    if isinstance(e, OSError) and not isinstance(e, ConnectionError) and e.filename:
+        return TrackingError(f"cannot log the run's files: {describe_os_error(e)}")
+    why = _store_line(e)
+    if uri.startswith("sqlite:///"):
+        db = uri.removeprefix("sqlite:///")
+        advice = sqlite_advice(e) or "it failed"
+        return TrackingError(f"cannot log the run to the MLflow store {db}: {advice} "
+                             f"({why}).")
+    if uri.startswith(("http://", "https://")):
+        return TrackingError(f"cannot log the run to the tracking server {uri}: it stopped "
+                             f"answering ({why}). Check that it runs, or log with "
+                             "tracking=sqlite (a local store) or tracking=off.")
+    return TrackingError(f"cannot log the run to the MLflow store {uri}: {why}.")
+
+
+def _store_line(e: BaseException) -> str:
+    """What a store's error says: the database's own line (SQLAlchemy puts it after its
+    own notes), without its ``(sqlite3.OperationalError)``; else the first line."""
+    for line in str(e).splitlines():
+        found = re.match(r"^\((?:sqlite3|psycopg2?|pymysql|MySQLdb)[\w.]*\) (.+)", line.strip())
+        if found:
+            return found.group(1)[:400]
+    first = _first_line(e)
+    request = re.match(r"API request to (\S+) failed with exception (.*)", first)
+    if request:  # MLflow's HTTP client: the endpoint, and the innermost reason
+        endpoint = request.group(1).split("/mlflow/")[-1].split("?")[0]
+        cause = request.group(2)
+        errno_text = re.findall(r"\[Errno -?\d+\] [^'\")]+", cause)
+        quoted = re.findall(r"\w+\('([^']*)'\)", cause)
+        why = errno_text[-1] if errno_text else quoted[-1] if quoted else cause[:200]
+        return f"{endpoint}: {why}"
+    return first
+
+
 def params(config: dict[str, Any]) -> dict[str, str]:
     """The resolved config flattened to dotted keys, within MLflow's limits; the codebook
     and cue lists (logged as artifacts) appear as digests."""
@@ -133,6 +212,8 @@ class Tracker:
     root: Path | None = None
     register: str | None = None
     columns: tuple[str, ...] = ()
+    #: The last run's end: (its id, the status it was to get, why it could not, or None).
+    ended: tuple[str, str, str | None] | None = None
 
     @classmethod
     def from_config(cls, cfg, context: RunContext | None = None) -> Tracker:
@@ -145,6 +226,7 @@ class Tracker:
                       bool(t.log_model), context or RunContext(), Path(cfg.paths.root),
                       t.register, columns)
         if tracker.enabled:
+            quiet_store_errors()
             os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
             for k, v in HTTP_LIMITS.items():  # a dead server fails in seconds, not minutes
                 os.environ.setdefault(k, v)
@@ -181,21 +263,10 @@ class Tracker:
             try:
                 MlflowClient(self.uri).search_experiments(max_results=1)
             except Exception as e:  # noqa: BLE001 - SQLAlchemy and MLflow raise many types
-                text = str(e)
-                if "locked" in text:
-                    advice = ("another program holds a lock on it; wait for it to finish or "
-                              "close it, or log elsewhere with tracking.uri=sqlite:///other.db")
-                elif "full" in text or "disk I/O" in text:
-                    advice = ("the disk it is on is full; free some space or log elsewhere "
-                              "with tracking.uri=sqlite:///other/mlflow.db")
-                elif "unable to open" in text or "readonly" in text or "read-only" in text:
-                    advice = ("it cannot be opened for writing; check the file's and its "
-                              "folder's permissions, or set tracking.uri=sqlite:///other.db")
-                else:
-                    advice = ("it is not a store this MLflow can read; if it is damaged, move "
-                              "it away to start a new one")
+                advice = sqlite_advice(e) or ("it is not a store this MLflow can read; if it "
+                                              "is damaged, move it away to start a new one")
                 raise TrackingError(f"cannot open the MLflow store {db}: {advice} "
-                                    f"({_first_line(e)}).") from None
+                                    f"({_store_line(e)}).") from None
 
     def _experiment_id(self, client) -> str:
         exp = client.get_experiment_by_name(self.experiment_name)
@@ -290,10 +361,11 @@ class Tracker:
             raise
         except Exception as e:  # noqa: BLE001 - MLflow raises many types
             raise TrackingError(f"cannot use the MLflow store {self.uri}: "
-                                f"{_first_line(e)}") from None
+                                f"{_store_line(e)}.") from None
         status = "FINISHED"
+        run_id = active.info.run_id
         try:
-            yield RunLogger(mlflow, active.info.run_id, self)
+            yield RunLogger(mlflow, run_id, self)
         except (KeyboardInterrupt, Terminated):
             status = "KILLED"
             raise
@@ -301,11 +373,24 @@ class Tracker:
             status = "FAILED"
             raise
         finally:
+            self.ended = (run_id, status, None)
             try:
                 mlflow.end_run(status)
             except Exception as e:  # noqa: BLE001 - the store may be the failure
-                log.warning("could not mark run %s %s: %s", active.info.run_id, status,
-                            _first_line(e))
+                self.ended = (run_id, status, _store_line(e))
+                log.warning("could not mark run %s %s: %s", run_id, status, _store_line(e))
+
+    def end_line(self) -> str:
+        """What became of the last run, for the line of a failed one."""
+        if not self.enabled:
+            return "tracking is off"
+        if self.ended is None:
+            return "no run was started"
+        run_id, status, why = self.ended
+        if why is None:
+            return f"its run {run_id} is marked {status}"
+        return (f"its run {run_id} could not be marked {status} ({why}); the next "
+                "framing-train on this host and store marks it KILLED")
 
     def _end_stale_runs(self, client, exp_id: str) -> None:
         """Mark KILLED the runs this host left RUNNING from a process that is gone (a
@@ -361,7 +446,8 @@ def log_baselines(mlflow, uri: str, baselines: dict[str, dict[str, float]],
             key = _digest({"data": data.get("digest"), "baseline": name,
                            "metrics": sorted(metrics.items())})
             found = client.search_runs([exp_id], filter_string=(
-                f"tags.`{BASELINE_TAG}` = '{key}'"), max_results=1)
+                f"tags.`{BASELINE_TAG}` = '{key}' and attributes.status = 'FINISHED'"),
+                max_results=1)
             if found:
                 ids.append(found[0].info.run_id)
                 continue
@@ -371,9 +457,14 @@ def log_baselines(mlflow, uri: str, baselines: dict[str, dict[str, float]],
                 "framing.data_name": str(data.get("name")), "framing.version": __version__})
             items = sorted(metrics.items())
             now = int(1000 * time.time())
-            for start in range(0, len(items), 900):
-                client.log_batch(run.info.run_id, metrics=[
-                    Metric(k, v, now, 0) for k, v in items[start:start + 900]])
+            try:
+                for start in range(0, len(items), 900):
+                    client.log_batch(run.info.run_id, metrics=[
+                        Metric(k, v, now, 0) for k, v in items[start:start + 900]])
+            except BaseException:
+                with contextlib.suppress(Exception):  # not left RUNNING, if the store lets us
+                    client.set_terminated(run.info.run_id, "FAILED")
+                raise
             client.set_terminated(run.info.run_id)
             ids.append(run.info.run_id)
     return ids
@@ -424,6 +515,15 @@ class RunLogger:
         tag ``framing.model_path``)."""
         if self.mlflow is None:
             return None
+        try:
+            return self._log(cfg, model, report, corpus, model_path, published_as)
+        except Exception as e:
+            if isinstance(e, TrackingError) or not is_store_error(e):
+                raise
+            raise store_error(self.tracker.uri, e) from None
+
+    def _log(self, cfg, model, report, corpus, model_path: Path | None,
+             published_as: Path | None) -> str | None:
         mlflow = self.mlflow
         config = plain(cfg)
         mlflow.log_params(params(config))
@@ -441,7 +541,7 @@ class RunLogger:
             ids = log_baselines(mlflow, self.tracker.uri, baselines,
                                 model.card.get("data") or {})
             mlflow.set_tag(BASELINE_RUNS_TAG, ",".join(ids))
-        fault("track.logging")
+        fault("track.logging", job=self.tracker.context.job_num if self.tracker.context else None)
         if corpus is not None:
             self._log_dataset(corpus)
         with tempfile.TemporaryDirectory() as tmp:
@@ -726,20 +826,55 @@ def best_margin(jobs: list[dict[str, Any]], optimize: str | None = None,
             f"{'articles' if c.grouped else 'units'} (worse in {row.a_wins:.0%})"), row
 
 
-def sweep_summary(sweep_dir: Path, uri: str | None, optimize: str | None = None
-                  ) -> list[str]:
-    """Rank a sweep's jobs by objective (lines to print), say by how much the best beats
-    the runner-up (:func:`best_margin`) and, when the sweep was tracked, give its parent
-    run the best child's id, overrides, params, objective and margin."""
+def sweep_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
+    """A sweep's jobs in the order of their numbers, each as its last record in the
+    sweep's ``results.jsonl``: ``status`` started (not finished: under way, or stopped
+    by the launcher), finished (with its objective, run, model and predictions), failed
+    (its ``error``) or died (its process was killed: ``signal``)."""
     results = sweep_dir / "results.jsonl"
     if not results.is_file():
         return []
-    jobs = [json.loads(x) for x in results.read_text(encoding="utf-8").splitlines() if x]
+    jobs: dict[int, dict[str, Any]] = {}
+    for x in results.read_text(encoding="utf-8").splitlines():
+        if x:
+            record = json.loads(x)
+            record.setdefault("status", "finished")
+            jobs[record["job"]] = record
+    return [jobs[k] for k in sorted(jobs)]
+
+
+def job_overrides(job: dict[str, Any]) -> str:
+    """A sweep job's overrides as a user gave them (not Hydra's, not where it logs)."""
+    return " ".join(o for o in job["overrides"] if not o.startswith(("hydra", "tracking")))
+
+
+def sweep_summary(sweep_dir: Path, uri: str | None, optimize: str | None = None
+                  ) -> list[str]:
+    """Rank a sweep's finished jobs by objective (lines to print) and list those that
+    died or did not finish, say by how much the best beats the runner-up
+    (:func:`best_margin`) and, when the sweep was tracked, give its parent run the best
+    child's id, overrides, params, objective and margin."""
+    every = sweep_jobs(sweep_dir)
+    if not every:
+        return []
+    jobs = [j for j in every if j["status"] == "finished"]
     jobs.sort(key=lambda j: -j["objective"])
-    lines = ["sweep results, best first (objective; job; overrides; run):"]
+    lines = ["sweep results, best first (objective; job; overrides; run):" if jobs else
+             "sweep results: no job finished"]
     for j in jobs:
-        over = " ".join(o for o in j["overrides"] if not o.startswith(("hydra", "tracking")))
-        lines.append(f"  {j['objective']:.4f}  #{j['job']}  {over}  {j['run_id'] or ''}")
+        lines.append(f"  {j['objective']:.4f}  #{j['job']}  {job_overrides(j)}  "
+                     f"{j['run_id'] or ''}")
+    for j in every:
+        if j["status"] == "died":
+            lines.append(f"  died    #{j['job']}  {job_overrides(j)}  (its process was "
+                         f"killed by {j.get('signal')}; run {j.get('run_id') or 'none'})")
+        elif j["status"] == "failed":
+            lines.append(f"  failed  #{j['job']}  {job_overrides(j)}  "
+                         f"({str(j.get('error'))[:300]})")
+        elif j["status"] == "started":
+            lines.append(f"  stopped #{j['job']}  {job_overrides(j)}  (did not finish)")
+    if not jobs:
+        return lines
     parent_file = sweep_dir / ".mlflow_parent_run"
     best = jobs[0]
     line, margin = best_margin(jobs, optimize)
@@ -771,23 +906,105 @@ def sweep_summary(sweep_dir: Path, uri: str | None, optimize: str | None = None
     return lines
 
 
+def mark_runs_of(uri: str, experiment: str, pid: int, status: str = "FAILED") -> list[str]:
+    """Mark ``status`` the runs that process ``pid`` of this host left unfinished (a sweep
+    job whose process was killed); their ids. The store's errors are the caller's."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        return []
+    runs = client.search_runs([exp.experiment_id], filter_string=(
+        f"tags.`framing.pid` = '{pid}' and tags.`framing.host` = '{socket.gethostname()}'"),
+        max_results=100)
+    # RUNNING, or KILLED already by another job's start (_end_stale_runs)
+    runs = [r for r in runs if r.info.status not in ("FINISHED", "FAILED")]
+    for r in runs:
+        client.set_terminated(r.info.run_id, status)
+    return [r.info.run_id for r in runs]
+
+
+def end_failed_sweep(sweep_dir: Path, uri: str | None, optimize: str | None = None,
+                     status: str = "FAILED") -> list[str]:
+    """A sweep that stopped on an error (``FAILED``) or a signal (``KILLED``): the summary
+    of what finished, died or did not finish (:func:`sweep_summary`), its jobs' runs left
+    RUNNING by processes that are gone marked KILLED, and its parent run marked
+    ``status``; the lines to print."""
+    try:
+        lines = sweep_summary(sweep_dir, uri, optimize)
+    except Exception as e:  # noqa: BLE001 - the summary of a broken sweep is a bonus
+        lines = [f"no sweep summary: {_first_line(e)}"]
+    parent_file = sweep_dir / ".mlflow_parent_run"
+    if not uri or not parent_file.is_file():
+        return lines
+    parent = parent_file.read_text().strip()
+    try:
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(uri)
+        exp_id = client.get_run(parent).info.experiment_id
+        left = client.search_runs([exp_id], filter_string=(
+            f"attributes.status = 'RUNNING' and tags.`mlflow.parentRunId` = '{parent}'"),
+            max_results=1000)
+        host = socket.gethostname()
+        for r in left:
+            pid = r.data.tags.get("framing.pid", "")
+            if (r.data.tags.get("framing.host") == host and pid.isdigit()
+                    and not _alive(int(pid))):
+                client.set_terminated(r.info.run_id, "KILLED")
+                lines.append(f"run {r.info.run_id} ({r.info.run_name}) was left RUNNING "
+                             "by a job the launcher stopped: marked KILLED")
+        client.set_terminated(parent, status)
+        lines.append(f"the sweep's parent run {parent} is marked {status}")
+    except Exception as e:  # noqa: BLE001 - the store may be what failed
+        lines.append(f"the sweep's parent run {parent} could not be marked {status}: "
+                     f"{_first_line(e)}")
+    return lines
+
+
 class SweepSummary:
     """Hydra callback: at the end of a multirun, print the ranked jobs and mark the best.
 
-    Hydra instantiates it from ``hydra.callbacks`` (``conf/train.yaml``).
+    Hydra instantiates it from ``hydra.callbacks`` (``conf/train.yaml``). At the start it
+    notes where the sweep writes and logs (:attr:`started`), for the summary of a sweep
+    that stops on an error (:func:`end_failed_sweep`).
     """
+
+    #: The sweep this process runs: (its folder, the tracking URI or None, the objective).
+    started: tuple[Path, str | None, str | None] | None = None
+    #: The records of the jobs of the sweep that ended whose processes died.
+    died: list[dict[str, Any]] = []
+
+    def on_multirun_start(self, config, **kwargs) -> None:
+        """Note the sweep's folder and store."""
+        try:
+            SweepSummary.started = self._where(config)
+        except Exception as e:  # noqa: BLE001 - a summary must not fail the sweep
+            log.warning("no sweep summary: %s", _first_line(e))
 
     def on_multirun_end(self, config, **kwargs) -> None:
         """Print the ranking; tag the parent run when tracking is on."""
+        SweepSummary.started = None
         try:
-            uri = config.tracking.uri if config.tracking.enabled else None
-            optimize = (config.get("eval") or {}).get("optimize")
-            lines = sweep_summary(Path(config.hydra.sweep.dir), uri, optimize)
+            where = self._where(config)
+            jobs = sweep_jobs(where[0])
+            SweepSummary.died = [j for j in jobs if j["status"] == "died"]
+            if any(j["status"] != "finished" for j in jobs):  # its parent run FAILED
+                lines = end_failed_sweep(*where)
+            else:
+                lines = sweep_summary(*where)
         except Exception as e:  # noqa: BLE001 - a summary must not fail the sweep
             log.warning("no sweep summary: %s", _first_line(e))
             return
         for line in lines:
             print(line, flush=True)
+
+    @staticmethod
+    def _where(config) -> tuple[Path, str | None, str | None]:
+        uri = config.tracking.uri if config.tracking.enabled else None
+        optimize = (config.get("eval") or {}).get("optimize")
+        return Path(config.hydra.sweep.dir).resolve(), uri, optimize
 
     def __getattr__(self, name):
         # The other callback hooks (on_job_start, ...) do nothing.
