@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+# A test process started in the background or as a pytest-xdist worker may inherit Ctrl-C
+# (SIGINT) ignored, and every command it starts would ignore it too: the interrupt tests
+# need the commands to receive it as a user's terminal delivers it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 BENCHMARKS = Path(os.environ.get("FRAMING_BENCHMARKS", ROOT.parent / "shared" / "benchmarks"))
 
 
