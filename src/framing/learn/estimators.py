@@ -414,27 +414,49 @@ class AveragedLinear(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _prior_objective(theta, P, Z, y, c, a0, b0, lam, alpha):
-    """Penalised log-loss of a prior-regularised logistic model and its gradient."""
-    k = P.shape[1]
-    a, b, w = theta[:k], theta[k], theta[k + 1:]
-    m = P @ a + b + Z @ w
-    loss = np.sum(c * (np.logaddexp(0, m) - y * m))
-    r = c * (expit(m) - y)
-    pen = 0.5 * lam * (np.sum((a - a0) ** 2) + (b - b0) ** 2) + 0.5 * alpha * (w @ w)
-    grad = np.concatenate([P.T @ r + lam * (a - a0), [r.sum() + lam * (b - b0)],
-                           Z.T @ r + alpha * w])
-    return loss + pen, grad
+class _PriorProblem:
+    """The penalised log-loss of a prior-regularised logistic model, its gradient and its
+    Hessian-vector product, for a Newton solver.
 
+    The transposed data are built once per fit and the Hessian's curvature weights once
+    per point: the solver asks for many Hessian products at the same point, and each
+    would otherwise transpose the sparse data and recompute the sigmoid.
+    """
 
-def _prior_hessp(theta, v, P, Z, y, c, a0, b0, lam, alpha):
-    """The Hessian of :func:`_prior_objective` at ``theta`` times ``v``."""
-    k = P.shape[1]
-    m = P @ theta[:k] + theta[k] + Z @ theta[k + 1:]
-    p = expit(m)
-    r = c * p * (1 - p) * (P @ v[:k] + v[k] + Z @ v[k + 1:])
-    return np.concatenate([P.T @ r + lam * v[:k], [r.sum() + lam * v[k]],
-                           Z.T @ r + alpha * v[k + 1:]])
+    def __init__(self, P, Z, y, c, a0, b0, lam, alpha):
+        self.P, self.Z, self.y, self.c = P, Z, y, c
+        self.PT = np.ascontiguousarray(P.T)
+        self.ZT = Z.T.tocsr() if sp.issparse(Z) else np.ascontiguousarray(Z.T)
+        self.a0, self.b0, self.lam, self.alpha = a0, b0, lam, alpha
+        self.k = P.shape[1]
+        self._at, self._curv = None, None
+
+    def _margin(self, theta):
+        k = self.k
+        return self.P @ theta[:k] + theta[k] + self.Z @ theta[k + 1:]
+
+    def objective(self, theta):
+        """(loss, gradient) at ``theta``."""
+        k, lam, alpha = self.k, self.lam, self.alpha
+        a, b, w = theta[:k], theta[k], theta[k + 1:]
+        m = self._margin(theta)
+        loss = np.sum(self.c * (np.logaddexp(0, m) - self.y * m))
+        r = self.c * (expit(m) - self.y)
+        pen = 0.5 * lam * (np.sum((a - self.a0) ** 2) + (b - self.b0) ** 2) \
+            + 0.5 * alpha * (w @ w)
+        grad = np.concatenate([self.PT @ r + lam * (a - self.a0),
+                               [r.sum() + lam * (b - self.b0)], self.ZT @ r + alpha * w])
+        return loss + pen, grad
+
+    def hessp(self, theta, v):
+        """The Hessian at ``theta`` times ``v``."""
+        k = self.k
+        if self._at is None or not np.array_equal(self._at, theta):
+            p = expit(self._margin(theta))
+            self._at, self._curv = theta.copy(), self.c * p * (1 - p)
+        r = self._curv * (self.P @ v[:k] + v[k] + self.Z @ v[k + 1:])
+        return np.concatenate([self.PT @ r + self.lam * v[:k], [r.sum() + self.lam * v[k]],
+                               self.ZT @ r + self.alpha * v[k + 1:]])
 
 
 class PriorLinear(ClassifierMixin, BaseEstimator):
@@ -511,10 +533,9 @@ class PriorLinear(ClassifierMixin, BaseEstimator):
         theta0 = np.concatenate([a0, [b0], np.zeros(len(rest))])
         # Newton steps in a trust region, the Hessian applied through two products with
         # the data: a handful of iterations where L-BFGS takes dozens over every column.
-        res = minimize(_prior_objective, theta0, jac=True, hessp=_prior_hessp,
-                       method="trust-ncg",
-                       args=(P, Z, y01.astype(float), c, a0, b0, lam, 1.0 / self.C),
-                       options={"maxiter": self.max_iter})
+        problem = _PriorProblem(P, Z, y01.astype(float), c, a0, b0, lam, 1.0 / self.C)
+        res = minimize(problem.objective, theta0, jac=True, hessp=problem.hessp,
+                       method="trust-ncg", options={"maxiter": self.max_iter})
         coef = np.zeros(n_features)
         coef[cols] = res.x[:len(cols)]
         coef[rest] = res.x[len(cols) + 1:]
