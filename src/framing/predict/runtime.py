@@ -637,6 +637,7 @@ def _indexes(part) -> list[TermIndex]:
 #: Texts scored together at most (larger calls go a batch of this many at a time).
 CHUNK = 2048
 _DENSE = 2 ** 16  # n-gram blocks up to this many cells are scored as dense matrices
+_FEW = 4  # batches up to this many texts are scored from their nonzero entries alone
 
 
 def _sigmoid(z):
@@ -695,7 +696,11 @@ class Runtime:
                 return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         n = len(texts)
         # per family: its block, dense, or the n-grams' (row, column, value) where a
-        # dense block would be large
+        # dense block would be large. A few texts (one paragraph in a loop): every family
+        # as (row, column, value), scored by sums over its nonzero entries — a matrix
+        # product that small costs more in the BLAS's threads than in arithmetic, the
+        # more so on a busy machine.
+        few = n <= _FEW
         families, offset = [], 0
         if n:
             texts = batch(texts)  # split into words once for every family
@@ -705,7 +710,9 @@ class Runtime:
                     r, c, v = part.coo(texts)
                     if weight != 1.0:
                         v = v * weight
-                    if n * part.width <= _DENSE:
+                    if few:
+                        families.append((r, c + offset, v))
+                    elif n * part.width <= _DENSE:
                         block = np.zeros((n, part.width))
                         block[r, c] = v  # one entry per (row, column)
                         families.append((block, offset))
@@ -713,10 +720,24 @@ class Runtime:
                         families.append((r, c + offset, v))
                 else:
                     block = part.block(texts)
-                    families.append((block * weight if weight != 1.0 else block, offset))
+                    if weight != 1.0:
+                        block = block * weight
+                    if few:
+                        r, c = np.nonzero(block)
+                        families.append((r, c + offset, block[r, c]))
+                    else:
+                        families.append((block, offset))
                 offset += part.width
+        if few and families:
+            fr, fc, fv = (np.concatenate(x) for x in zip(*families, strict=True))
 
         def linear(rows, b):  # rows: one weight vector per output column
+            if few:
+                d = np.zeros((n, len(rows))) + b
+                if families:
+                    for k, w in enumerate(rows):
+                        d[:, k] += np.bincount(fr, weights=np.ravel(w)[fc] * fv, minlength=n)
+                return d
             W = np.vstack([w.reshape(1, -1) for w in rows])
             d = np.zeros((n, len(W))) + b
             for fam in families:
