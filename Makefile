@@ -1,6 +1,7 @@
 # Two commands set everything up on a machine with Python 3.11+ and make:
 #   make train   create .venv, install, train the default experiment on the seeds
-#   make test    create .venv, install, run ruff and the tests
+#   make test    create .venv, install, run ruff and the tests (all but the slow
+#                end-to-end paths: make test-slow runs those, make test-all both)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -13,7 +14,7 @@ JOBS   ?= auto
 # Optional parts installed with the package (pyproject.toml); .ci/run adds spark.
 EXTRAS ?= train,dev,scale,cluster
 
-.PHONY: train test test-fast lint bench experiments resources ui clean constraints
+.PHONY: train test test-slow test-all lint bench experiments resources ui clean constraints
 
 $(STAMP): pyproject.toml constraints.txt build-constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,11 +25,17 @@ $(STAMP): pyproject.toml constraints.txt build-constraints.txt
 train: $(STAMP)
 	$(BIN)/framing-train $(ARGS)
 
+# The tests marked slow (pyproject.toml) run whole commands end to end: every README
+# example, every shipped experiment, sweeps, serving, the bench, a wheel built and
+# installed. make test leaves them to make test-slow; CI (.ci/run) runs both.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal $(ARGS)
-
-test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not slow" $(ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m slow $(ARGS)
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
