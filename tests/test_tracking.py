@@ -368,3 +368,35 @@ def test_hashing_features_train_track_and_explain(cfg_factory):
         "codebook__") for c in e["contributions"])
     _, runs = runs_of(Path(cfg.tracking.uri.removeprefix("sqlite:///")))
     assert runs[0].info.status == "FINISHED"
+
+
+def test_a_run_says_where_its_time_went(tmp_path):
+    """One INFO line of the phases (with DEBUG, each as it ends), the phases in MLflow."""
+    db = tmp_path / "mlflow.db"
+    code, out, err = run_cli("framing-train", "model=prior", "eval.n_boot=0", "log_level=DEBUG",
+                           f"tracking.uri=sqlite:///{db}",
+                           f"tracking.artifact_location={tmp_path / 'art'}",
+                           f"output.model_path={tmp_path / 'm.joblib'}",
+                           f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 0, err[-2000:]
+    err = out + err  # the run's log
+    line = [x for x in err.splitlines() if "][INFO] - time: " in x]
+    assert len(line) == 1, err[-3000:]
+    phases, total = line[0].split("] - time: ")[1].rsplit("; ", 1)
+    seconds = {}
+    for part in phases.split(", "):
+        name, value, unit = part.rsplit(" ", 2)
+        assert unit == "s"
+        seconds[name] = float(value)
+    assert list(seconds)[:4] == ["start-up", "tracking store", "load", "evaluate"], line
+    assert {"fit", "save", "log", "publish"} <= set(seconds), line
+    assert total.endswith(" s in all")
+    assert sum(seconds.values()) == pytest.approx(float(total.split()[0]), abs=0.1)
+    assert all(v >= 0 for v in seconds.values())
+    for name in ("load", "fit", "save", "log"):
+        assert f"][DEBUG] - time: {name} " in err, name
+    _, runs = runs_of(db)
+    m = runs[0].data.metrics
+    for name in ("load", "start_up", "tracking_store", "eval", "fit", "save"):
+        assert m[f"time/{name}_seconds"] >= 0, name
+    assert m["time/eval_seconds"] == pytest.approx(seconds["evaluate"], abs=0.01)

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -40,33 +41,51 @@ def train(cfg) -> float:
     log everything to MLflow; once the run has ended well, publish the model at its path.
     """
     from framing.cli.output import check_overwrite, home_path, place, standing
+    from framing.core.timing import Phases, process_seconds
     from framing.predict.storage import discard_staging, signals_held, staging
     from framing.track.runs import Tracker
 
+    ctx = RunContext.current()
+    phases = Phases(log)
+    if not ctx.multirun:  # the interpreter, the imports and the config's composition
+        phases.add("start-up", process_seconds())
     s = settings(cfg)  # ranges and missing values, before any data is read
     logging.getLogger("framing").setLevel(s.log_level)
     np.random.seed(s.seed)
-    ctx = RunContext.current()
     home = home_path(s, ctx)
     standing.start(home)
     explicit = home is not None and bool(s.output.model_path) and not ctx.multirun
-    tracker = Tracker.from_config(s, ctx)  # fails fast on an unreachable server
+    with phases("tracking store"):
+        tracker = Tracker.from_config(s, ctx)  # fails fast on an unreachable server
     terminate_on_sigterm()
     corpus = None
     if s.stream.enabled:
-        from framing.scale.stream import StreamTrainer
+        with phases("start-up"):
+            from framing.scale.stream import StreamTrainer
 
         if explicit:  # before the pass over the file, the corpus named by the config
             check_overwrite(home, s, s.data.corpus_name, s.data.tasks)
-        model, report = StreamTrainer(s).fit()
+        with phases("stream"):
+            model, report = StreamTrainer(s).fit()
     else:
-        from framing.pipeline.trainer import Trainer
-
-        trainer = Trainer(s)
-        corpus, test = trainer.load_data()  # a mistake in the data is reported first
+        with phases("start-up"):  # the learning side's imports (scikit-learn, scipy)
+            from framing.pipeline.trainer import Trainer
+        with phases("load"):
+            trainer = Trainer(s)
+            corpus, test = trainer.load_data()  # a mistake in the data is reported first
         if explicit:  # then a model of another corpus at the user's path
             check_overwrite(home, s, corpus.name, corpus.tasks)
+        t = time.perf_counter()
         model, report = trainer.fit(corpus, test)
+        rest = time.perf_counter() - t
+        for name, key in (("evaluate", "eval"), ("learning curve", "curve"),
+                          ("issues", "issues"), ("fit", "fit"), ("test", "test")):
+            seconds = report.metrics.get(f"time/{key}_seconds")
+            if seconds is not None:
+                phases.add(name, seconds)
+                rest -= seconds
+        if rest > 0.005:
+            phases.add("metrics", rest)
     for line in report.summary():
         log.info(line)
     if report.choice:
@@ -77,7 +96,8 @@ def train(cfg) -> float:
                 log.info(line)
     placement = path = None
     if home is not None:
-        placement = place(s, ctx, model.card, home)
+        with phases("model path"):  # its name, and the model it would replace
+            placement = place(s, ctx, model.card, home)
         placement.objective = report.objective
         standing.placement = placement
         path = placement.path
@@ -89,17 +109,27 @@ def train(cfg) -> float:
     predictions: list[Path] = []
     try:
         with contextlib.ExitStack() as held:
+            t = time.perf_counter()
             with tracker.run(s, model) as run:
+                phases.add("log", time.perf_counter() - t)  # the run's start
                 model.card["mlflow_run_id"] = run.run_id
                 if path is not None:
-                    staged = staging(path)
-                    model.save(staged)
+                    with phases("save"):
+                        staged = staging(path)
+                        model.save(staged)
                     fault("train.saved", job=ctx.job_num)
-                predictions = write_predictions(report, corpus, path, ctx, staged)
-                model_id = run.log(logged, model, report, corpus, staged, path)
+                with phases("save"):
+                    predictions = write_predictions(report, corpus, path, ctx, staged)
+                with phases("log"):
+                    model_id = run.log(logged, model, report, corpus, staged, path)
+                    run.log_metrics({k: v for k, v in phases.metrics().items()
+                                     if k not in report.metrics})
                 # from the run's end to the publication, Ctrl-C and SIGTERM wait
                 held.enter_context(signals_held())
-            _publish(staged, placement)
+                t = time.perf_counter()
+            phases.add("log", time.perf_counter() - t)  # the run's end
+            with phases("publish"):
+                _publish(staged, placement)
     except TrackingError as e:
         ended = tracker.end_line()
         if path is None:
@@ -132,6 +162,7 @@ def train(cfg) -> float:
     if predictions:
         log.info("out-of-fold predictions: %s (framing compare reads them)", predictions[0])
     log.info("objective %.4f", report.objective)
+    log.info(phases.line(None if ctx.multirun else process_seconds()))
     if ctx.multirun and ctx.sweep_dir is not None:
         record_job(ctx, report.objective, model.card.get("mlflow_run_id"), path,
                    predictions[0] if predictions else None)

@@ -171,11 +171,13 @@ class Trainer:
                 np.flatnonzero(corpus.split == "train"))
             curve = learning_curve(part, self.fitter, ev.curve_sizes, ev.curve_draws,
                                    ev.n_splits, cfg.seed)
-            log.info("learning curve: %d sizes, %.1f s", len(curve.sizes),
-                     time.perf_counter() - t1)
-        issues = None
+            curve_seconds = time.perf_counter() - t1
+            log.info("learning curve: %d sizes, %.1f s", len(curve.sizes), curve_seconds)
+        issues, issues_seconds = None, None
         if self.issues_method != "off":
+            t0 = time.perf_counter()
             issues = label_issues(corpus, evaluation, self.issues_method)
+            issues_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
         notes = list(evaluation.notes)
         final = corpus
@@ -194,13 +196,18 @@ class Trainer:
         choice = getattr(model, "choice", None)
         if choice:
             metrics["time/choice_seconds"] = float(choice["seconds"])
+        if curve is not None:
+            metrics["time/curve_seconds"] = curve_seconds
         if issues is not None:
             metrics.update(issue_counts(issues, corpus.tasks))
+            metrics["time/issues_seconds"] = issues_seconds
         tested = None
         if test is not None:
+            t0 = time.perf_counter()
             priors = {t.name: base.prior_of(t, final.targets[t.name]) for t in corpus.tasks}
             tested = evaluate(model, test, ev.n_boot, cfg.seed, ev.baselines, priors)
             metrics.update(tested.prefixed("test/"))
+            metrics["time/test_seconds"] = time.perf_counter() - t0
         value = objective(metrics, [t.name for t in corpus.tasks], ev.optimize)
         metrics["objective"] = value
         notes = list(dict.fromkeys(notes + corpus.warnings))

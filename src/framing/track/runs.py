@@ -522,6 +522,17 @@ class RunLogger:
                 raise
             raise store_error(self.tracker.uri, e) from None
 
+    def log_metrics(self, metrics: dict[str, float]) -> None:
+        """More metrics of the run (no-op when tracking is off)."""
+        if self.mlflow is None or not metrics:
+            return
+        try:
+            self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        except Exception as e:
+            if isinstance(e, TrackingError) or not is_store_error(e):
+                raise
+            raise store_error(self.tracker.uri, e) from None
+
     def _log(self, cfg, model, report, corpus, model_path: Path | None,
              published_as: Path | None) -> str | None:
         mlflow = self.mlflow
