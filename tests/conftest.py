@@ -21,6 +21,45 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 BENCHMARKS = Path(os.environ.get("FRAMING_BENCHMARKS", ROOT.parent / "shared" / "benchmarks"))
 
 
+def framing_copy(tmp_path: Path, layout: str) -> Path:
+    """A copy of this framing under ``tmp_path``, laid out as a source checkout
+    (``checkout``: ``clone/`` with pyproject.toml, conf/, seeds/ and src/) or as an
+    installed package (``installed``: the wheel's layout, conf and seeds inside the
+    package, in a site-packages folder); the folder to put on ``PYTHONPATH``."""
+    import shutil
+
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    if layout == "checkout":
+        clone = tmp_path / "clone"
+        shutil.copytree(ROOT / "src" / "framing", clone / "src" / "framing", ignore=skip)
+        shutil.copytree(ROOT / "conf", clone / "conf", ignore=skip)  # experiment/ followed
+        shutil.copytree(ROOT / "seeds", clone / "seeds", ignore=skip)
+        shutil.copy2(ROOT / "pyproject.toml", clone / "pyproject.toml")
+        return clone / "src"
+    site = tmp_path / "venv" / "lib" / "site-packages"
+    shutil.copytree(ROOT / "src" / "framing", site / "framing", ignore=skip)
+    shutil.copytree(ROOT / "conf", site / "framing" / "conf", ignore=skip)
+    shutil.copytree(ROOT / "seeds", site / "framing" / "seeds", ignore=skip)
+    return site
+
+
+def run_copy(path_entry: Path, command: str, *args, cwd: Path, env=None):
+    """Run a console script (``framing`` or ``framing-train``) of the framing on
+    ``path_entry`` in ``cwd``, with no FRAMING_* or MLflow variable unless ``env`` gives
+    it (and a home folder of its own beside the copy); (returncode, stdout, stderr)."""
+    entry = {"framing": "from framing.cli.main import _entry as main",
+             "framing-train": "from framing.cli.train import main"}[command]
+    launch = f"import sys; {entry}; sys.argv = [{command!r}] + sys.argv[1:]; main()"
+    home = path_entry.parent / "home"
+    home.mkdir(exist_ok=True)
+    base = {"PYTHONPATH": str(path_entry), "HOME": str(home),
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-c", launch, *map(str, args)], cwd=cwd,
+                       env={**base, **(env or {})}, capture_output=True, text=True,
+                       timeout=600)
+    return r.returncode, r.stdout, r.stderr
+
+
 def compose(tmp_path: Path, overrides: list[str] = (), tracking: str = "off"):
     """The train config with every output (model, runs, store) under ``tmp_path``."""
     from framing.config.tree import compose as framing_compose

@@ -752,9 +752,31 @@ def test_agreement_of_ids_and_labels_with_a_units_file_reproduces_the_seed_datas
                            "-o", tmp_path / "gold.jsonl")
     assert code == 0, err
     assert read(tmp_path / "gold.jsonl") == gold
-    # without the units file the records lack their text
+    # without the units file the records lack their text, and the error says where it is
     code, _, err = run_cli("framing", "agree", a_file, b_file, "--n-boot", "0")
-    assert code == 2 and "a.jsonl, line 1: no text" in err
+    assert code == 2 and f"{a_file}, line 1: no text. Pass --units UNITS.jsonl" in err
+
+
+@pytest.mark.parametrize("command", ["agree", "adjudicate"])
+def test_ids_and_labels_without_a_units_file_say_to_pass_it(tmp_path, command):
+    labels = [{"id": u["id"], "theme": [], "tone": "reportorial"} for u in units(3)]
+    files = [write_jsonl(tmp_path / "a.jsonl", labels), write_jsonl(tmp_path / "b.jsonl", labels)]
+    adjudicated = write_jsonl(tmp_path / "todo.jsonl", [])
+    out = tmp_path / "gold.jsonl"
+    args = [adjudicated, *files] if command == "adjudicate" else [*files, "--n-boot", "0"]
+    code, stdout, err = run_cli("framing", command, *args, "-o", out)
+    assert code == 2 and stdout == "" and "Traceback" not in err
+    assert err.strip() == (
+        f"framing: error: {files[0]}, line 1: no text. Pass --units UNITS.jsonl, the file of "
+        "units the annotators labelled (it gives each id its text and article), or add a "
+        "\"text\" field to every record.")
+    assert not out.exists()
+    # with the units file the same records are read
+    unit_file = write_jsonl(tmp_path / "units.jsonl", units(3))
+    code, _, err = run_cli("framing", command, *args, "--units", unit_file, "-o", out)
+    assert code == 0, err
+    assert [r["text"] for r in read(out)] == (
+        [u["text"] for u in units(3)] if command == "adjudicate" else [])
 
 
 @pytest.mark.parametrize("case, message", [

@@ -57,8 +57,46 @@ def test_missing_column_lists_the_columns(tmp_path):
     data = rows()
     for r in data:
         del r["tone"]
-    with pytest.raises(FramingDataError, match=r"no column 'tone' \(the task tone column\)"):
-        load_corpus(spec(write_jsonl(tmp_path / "c.jsonl", data)))
+    path = write_jsonl(tmp_path / "c.jsonl", data)
+    with pytest.raises(FramingDataError) as e:
+        load_corpus(spec(path))
+    assert str(e.value) == (
+        f"{path}: no column 'tone' (the label column of task 'tone'). Columns present: "
+        "['doc', 'id', 'text', 'theme']. Rename the column, or set the task's column in "
+        "data.tasks ({name: tone, column: ...}) to one of them.")
+    # the text column, for a command that names it by an option
+    data = [{("Text" if k == "text" else k): v for k, v in r.items()} for r in rows()]
+    path = write_jsonl(tmp_path / "t.jsonl", data)
+    with pytest.raises(FramingDataError) as e:
+        load_corpus(spec(path), training=False, text_option="--text-column")
+    assert str(e.value) == (
+        f"{path}: no column 'text' (the text column); the file has 'Text' (names are "
+        "case-sensitive). Columns present: ['Text', 'doc', 'id', 'theme', 'tone']. Rename "
+        "the column, or give one of them as --text-column.")
+
+
+@pytest.mark.parametrize("column, present, wanted, hint", [
+    ("tone", "Tone", "tone", "the file has 'Tone' (names are case-sensitive)"),
+    ("tone", "tones", "tone", "the file has 'tones' (a near name)"),
+    ("theme", "Theme", "them", "the file has 'Theme' (a near name)"),
+], ids=["case", "near spelling", "case and spelling"])
+def test_a_missing_column_names_the_near_one_the_file_has(tmp_path, column, present, wanted,
+                                                          hint):
+    data = [{(present if k == column else k): v for k, v in r.items()} for r in rows()]
+    path = write_jsonl(tmp_path / "c.jsonl", data)
+    tasks = [{"name": wanted, "labels": ["x", "y"]}]
+    with pytest.raises(FramingDataError) as e:
+        load_corpus(spec(path, tasks=tasks))
+    message = str(e.value)
+    assert message.startswith(f"{path}: no column {wanted!r} (the label column of task "
+                              f"{wanted!r}); {hint}. Columns present: ")
+    assert f"data.tasks ({{name: {wanted}, column: ...}})" in message
+    # in a test corpus the setting named is test's, and a column far from any has no hint
+    with pytest.raises(FramingDataError) as e:
+        load_corpus(spec(path, tasks=[{"name": "stance", "labels": ["x", "y"]}]),
+                    training=False, setting="test")
+    assert "no column 'stance' (the label column of task 'stance'). Columns" in str(e.value)
+    assert "test.tasks ({name: stance" in str(e.value) and "the file has" not in str(e.value)
 
 
 @pytest.mark.parametrize("row, key, value, message", [

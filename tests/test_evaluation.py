@@ -346,10 +346,16 @@ def test_framing_evaluate_refuses_a_misnamed_task_column(tiny, tmp_path):
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert err.startswith(f"framing: error: {path}: no column of the model's task 'topic' "
                           "(column 'topic'); columns present: ['id', 'text', 'Topic', "
-                          "'tags'] ('Topic' differs from 'topic' only in case")
-    assert "Rename the column" in err and "Traceback" not in err
+                          "'tags']; the file has 'Topic' (names are case-sensitive). Rename "
+                          "the column")
+    assert "Traceback" not in err
     # a column the file lacks altogether: the same refusal, without the hint
     rows = [{"id": f"h{i}", "text": t, "tags": ["a"]} for i, t in enumerate(SPORT)]
     code, _, err = run_cli("framing", "evaluate", tiny, held_out(path, rows))
     assert code == 2 and "no column of the model's task 'topic' (column 'topic')" in err
-    assert "only in case" not in err
+    assert "the file has" not in err
+    # a near spelling is named too, by the same rule as training's corpus check
+    rows = [{"id": f"h{i}", "text": t, "topics": "sport", "tags": ["a"]}
+            for i, t in enumerate(SPORT)]
+    code, _, err = run_cli("framing", "evaluate", tiny, held_out(path, rows))
+    assert code == 2 and "'tags']; the file has 'topics' (a near name). Rename" in err

@@ -11,7 +11,7 @@ import framing
 from framing.cli.train import train
 from framing.core.errors import TrackingError
 
-from conftest import SEEDS, run_cli
+from conftest import SEEDS, framing_copy, run_cli, run_copy
 
 
 def runs_of(db):
@@ -113,6 +113,31 @@ def test_unreachable_server_fails_fast_before_training(cfg_factory):
     with pytest.raises(TrackingError, match="tracking server http://127.0.0.1:9 is unreachable"):
         train(cfg)
     assert not Path(cfg.output.model_path).exists()
+
+
+@pytest.mark.parametrize("layout", ["installed", "checkout"])
+def test_the_store_is_written_at_the_project_root_when_run_from_another_folder(tmp_path,
+                                                                               layout):
+    # The project root: a source checkout, wherever the command is started; an installed
+    # package knows no checkout, so the folder the command is started in (even when Hydra
+    # runs the job in its own folder). The models go to the folder run from in both.
+    path_entry = framing_copy(tmp_path, layout)
+    work = tmp_path / "work"
+    work.mkdir()
+    root = work if layout == "installed" else tmp_path / "clone"
+    code, _, err = run_copy(path_entry, "framing-train", "experiment=ngrams_only",
+                            "eval.n_boot=0", "eval.label_issues=off", "tracking=sqlite",
+                            "tracking.log_model=false", "hydra.job.chdir=true", cwd=work)
+    assert code == 0, err[-3000:]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("mlflow.db")) == [
+        (root / "mlflow.db").relative_to(tmp_path)]
+    assert (root / "mlartifacts").is_dir() and list((root / "outputs").glob("*/*/.hydra"))
+    _, runs = runs_of(root / "mlflow.db")
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+    assert (work / "models" / "ngrams_only.joblib").is_file()
+    # framing info, started in the same folder, names that store
+    code, out, _ = run_copy(path_entry, "framing", "info", cwd=work)
+    assert code == 0 and f"MLflow store: sqlite:///{root / 'mlflow.db'}\n" in out
 
 
 def sweep(tmp_path, *overrides):

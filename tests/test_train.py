@@ -11,7 +11,7 @@ from experiments_table import seed_experiments
 import framing
 from framing.cli.train import train
 
-from conftest import BENCHMARKS, ROOT, run_cli, write_jsonl
+from conftest import BENCHMARKS, ROOT, framing_copy, run_cli, run_copy, write_jsonl
 
 EXPERIMENTS = seed_experiments(ROOT / "experiments")
 
@@ -240,7 +240,50 @@ def test_config_mistakes_are_one_clear_line(tmp_path, args, message):
     assert len([line for line in err.splitlines() if line.strip()]) == 1, err
     assert not (tmp_path / "m.joblib").exists()
     if "test=devset" in args:  # says where the dev set comes from, and what else to do
-        assert "read in place from the shared corpora" in err and "test=file" in err
+        assert ("The dev set is not part of the framing package: it is read in place from "
+                "the shared corpora, looked for in /nonexistent (paths.shared). Point "
+                "framing at them with FRAMING_SHARED=/path/to/shared") in err
+        assert "test=file test.path=FILE" in err
+
+
+@pytest.mark.parametrize("layout", ["installed", "checkout"])
+def test_the_shared_corpora_are_looked_for_beside_the_project_root(tmp_path, layout):
+    # An installed package knows no clone: the dev set is looked for beside the folder the
+    # command is started in; a source checkout looks beside the checkout, wherever the
+    # command is started. Either way the error names the path and how to point at it.
+    path_entry = framing_copy(tmp_path, layout)
+    work = tmp_path / "work" / "empty"
+    work.mkdir(parents=True)
+    beside = tmp_path / ("work" if layout == "installed" else "") / "shared"
+    origin = ("the folder the command was started in: framing runs from an installed "
+              "package" if layout == "installed" else "the source checkout framing runs from")
+    root = work if layout == "installed" else tmp_path / "clone"
+    code, out, err = run_copy(path_entry, "framing-train", "test=devset", "tracking=off",
+                              cwd=work)
+    assert code == 2 and out == "" and "Traceback" not in err, err[-2000:]
+    assert len(err.strip().splitlines()) == 1, err
+    assert (f"{beside / 'devset' / 'paragraphs.jsonl'}: no such file. Check test.path. The "
+            "dev set is not part of the framing package: it is read in place from the shared "
+            f"corpora, looked for in {beside} (shared/ beside the project root {root}, "
+            f"{origin}). Point framing at them with FRAMING_SHARED=/path/to/shared (or "
+            "paths.shared=/path/to/shared); without them, score a labelled file of yours: "
+            "test=file test.path=FILE.") in err
+    assert not (work / "models").exists()
+    # the benchmark corpora the same way, and FRAMING_SHARED is where both are then read
+    code, _, err = run_copy(path_entry, "framing-train", "data=subj", "tracking=off", cwd=work)
+    assert code == 2 and f"{beside / 'benchmarks' / 'subj' / 'all.jsonl'}: no such file" in err
+    assert "The benchmark corpora are not part of the framing package" in err
+    assert "FRAMING_BENCHMARKS=/path/to/benchmarks" in err
+    mine = tmp_path / "corpora"
+    (mine / "devset").mkdir(parents=True)
+    (mine / "devset" / "paragraphs.jsonl").write_text("")
+    code, _, err = run_copy(path_entry, "framing-train", "test=devset", "tracking=off",
+                            cwd=work, env={"FRAMING_SHARED": str(mine)})
+    assert code == 2 and f"{mine / 'devset' / 'paragraphs.jsonl'}: no records" in err
+    code, out, _ = run_copy(path_entry, "framing", "info", cwd=work)
+    assert code == 0 and f"project root: {root} ({origin})" in out
+    assert (f"shared corpora (dev set, benchmarks; not part of the package): {beside} "
+            "(not found: set FRAMING_SHARED to their folder)") in out
 
 
 def test_given_train_test_split_scores_the_test_split_only(cfg_factory, tmp_path):

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from framing.annotate.records import (
+    NO_TEXT_WITHOUT_UNITS,
     UNIT_FIELDS,
     check_label,
     check_unit,
@@ -126,7 +127,7 @@ def read_annotations(paths: Sequence[str | Path], tasks: Sequence[TaskSpec],
         mine: dict[str, dict[str, Any]] = {}
         for line, rec in read_jsonl(path):
             if known is None:
-                rid, text = check_unit(rec, where(path, line))
+                rid, text = check_unit(rec, where(path, line), NO_TEXT_WITHOUT_UNITS)
             else:
                 rid, text = _unit_of(rec, path, line, known, units)
             loc = where(path, line, rid)

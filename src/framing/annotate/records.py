@@ -151,8 +151,16 @@ def check_label(task: TaskSpec, value: Any, loc: str, what: str = "") -> list[st
     return value
 
 
-def check_unit(rec: dict[str, Any], loc: str) -> tuple[str, str]:
-    """A record's id and text, checked: (id, text)."""
+#: What to do about an annotator's record without text when no units file is given.
+NO_TEXT_WITHOUT_UNITS = ("Pass --units UNITS.jsonl, the file of units the annotators "
+                         "labelled (it gives each id its text and article), or add a "
+                         "\"text\" field to every record.")
+
+
+def check_unit(rec: dict[str, Any], loc: str,
+               no_text: str = "Every record needs a non-empty \"text\".") -> tuple[str, str]:
+    """A record's id and text, checked: (id, text). ``no_text``: what the error says to
+    do about a record without text."""
     rid = rec.get("id")
     if rid is None or (isinstance(rid, str) and not rid.strip()) or \
             isinstance(rid, list | dict | bool):
@@ -160,7 +168,7 @@ def check_unit(rec: dict[str, Any], loc: str) -> tuple[str, str]:
                                "<article>-<paragraph>, as framing segment writes).")
     text = rec.get("text")
     if not isinstance(text, str) or not text.strip():
-        raise FramingDataError(f"{loc}: no text. Every record needs a non-empty \"text\".")
+        raise FramingDataError(f"{loc}: no text. {no_text}")
     return str(rid), text
 
 

@@ -215,7 +215,7 @@ def cmd_explain(args) -> int:
 def labelled_corpus(model, path: str, text_column: str | None = None,
                     id_column: str | None = None, group_column: str | None = None):
     """A labelled file read with the model's tasks: every task's column must be there."""
-    from framing.data.corpus import load_corpus
+    from framing.data.corpus import column_hint, load_corpus
 
     p = input_file(path)
     source = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}.get(p.suffix.lower(),
@@ -234,7 +234,8 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
                           "separator": (trained.get(t) or {}).get("separator")})
         else:
             missing.append((t, column))
-    hints = "".join(_case_hint(column, cols) for _, column in missing)
+    hints = "".join(f"; {h}" for h in (column_hint(column, cols) for _, column in missing)
+                    if h)
     if not tasks:
         raise FramingDataError(f"{p}: no column of the model's tasks "
                                f"({', '.join(model.tasks)}); columns present: {cols}{hints}. "
@@ -266,13 +267,6 @@ def _no_columns(p: Path, source: str) -> None:
 
         for _ in iter_jsonl(p):  # the first malformed line is the error
             break
-
-
-def _case_hint(column: str, cols: list[str]) -> str:
-    """`` ('Frame' differs from 'frame' only in case)`` when a column does."""
-    near = [c for c in cols if c.lower() == column.lower() and c != column]
-    return (f" ({near[0]!r} differs from {column!r} only in case: names are "
-            "case-sensitive)") if near else ""
 
 
 def cmd_evaluate(args) -> int:
@@ -341,10 +335,10 @@ def cmd_info(args) -> int:
     import platform
 
     import framing
-    from framing.config.tree import models_dir, project_root
+    from framing.config.tree import models_dir, root_origin, shared_dir
     from framing.resources import model_path, shipped
 
-    root = project_root()
+    root, origin = root_origin()
     print(f"framing {framing.__version__} (Python {platform.python_version()})")
     for lib in ("scikit-learn", "numpy", "scipy", "joblib", "hydra-core", "mlflow",
                 "datasets", "krippendorff", "cleanlab"):
@@ -353,8 +347,11 @@ def cmd_info(args) -> int:
         except md.PackageNotFoundError:
             print(f"  {lib} not installed")
     store = root / "mlflow.db"
-    print(f"project root: {root}")
+    print(f"project root: {root} ({origin})")
     print(f"MLflow store: sqlite:///{store}" + ("" if store.is_file() else " (not created yet)"))
+    shared = shared_dir()
+    print(f"shared corpora (dev set, benchmarks; not part of the package): {shared}"
+          + ("" if shared.is_dir() else " (not found: set FRAMING_SHARED to their folder)"))
     folder = models_dir()
     models = sorted(folder.glob("*.joblib")) if folder.is_dir() else []
     print(f"models in {folder}: {len(models) or 'none'}")

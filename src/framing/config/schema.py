@@ -549,7 +549,7 @@ class PathsConfig:
     root: str = "${framing_root:}"
     models: str = "${framing_models:}"
     output_dir: str | None = "${hydra:runtime.output_dir}"
-    shared: str = "${oc.env:FRAMING_SHARED,${paths.root}/../shared}"
+    shared: str = "${oc.env:FRAMING_SHARED,${framing_beside:${paths.root},shared}}"
     benchmarks: str = "${oc.env:FRAMING_BENCHMARKS,${paths.shared}/benchmarks}"
 
 

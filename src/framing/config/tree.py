@@ -24,19 +24,34 @@ SCHEMA_NAME = "framing_schema"
 
 
 def project_root() -> Path:
-    """$FRAMING_HOME, else the source checkout this package runs from, else the cwd."""
+    """$FRAMING_HOME, else the source checkout this package runs from, else the folder
+    the command was started in (:func:`root_origin` says which)."""
+    return root_origin()[0]
+
+
+def root_origin() -> tuple[Path, str]:
+    """(the project root, what made it the root): ``$FRAMING_HOME`` when set; else the
+    source checkout the package runs from (a clone on ``PYTHONPATH`` or installed
+    editable); else — an installed package, which knows no checkout — the folder the
+    command was started in. The MLflow store, Hydra's run folders and the shared corpora
+    (``../shared``) are found from it."""
     env = os.environ.get("FRAMING_HOME")
     if env:
-        return Path(env).resolve()
+        return Path(env).resolve(), "$FRAMING_HOME"
     checkout = _PKG.parents[1]
     if (checkout / "pyproject.toml").is_file() and (checkout / "conf" / "train.yaml").is_file():
-        return checkout
-    return Path.cwd().resolve()
+        return checkout, "the source checkout framing runs from"
+    return (user_cwd().resolve(),
+            "the folder the command was started in: framing runs from an installed package")
 
 
 def user_cwd() -> Path:
     """The folder the command was started in: relative paths of a run's outputs are read
     from there, even when Hydra runs the job in its own folder (``hydra.job.chdir=true``)."""
+    import sys
+
+    if "hydra.core.hydra_config" not in sys.modules:  # no Hydra job: the cwd is the user's
+        return Path.cwd()
     try:
         from hydra.core.hydra_config import HydraConfig
 
@@ -46,6 +61,60 @@ def user_cwd() -> Path:
     if hc is not None and hc.job.get("chdir") and hc.runtime.get("cwd"):
         return Path(hc.runtime.cwd)
     return Path.cwd()
+
+
+def shared_dir() -> Path:
+    """The shared corpora's folder as ``paths.shared`` has it by default:
+    ``$FRAMING_SHARED``, else ``shared/`` beside the project root."""
+    env = os.environ.get("FRAMING_SHARED")
+    return Path(env) if env else project_root().parent / "shared"
+
+
+def shared_corpus_note(path: str | Path, paths: Any, setting: str = "data") -> str | None:
+    """What a "no such file" error adds when the file would be one of the shared corpora
+    (under ``paths.shared`` or ``paths.benchmarks``): that they are not part of the
+    package, where they were looked for and why there, and how to point at them. None
+    for any other path, or when the file is there.
+
+    ``paths``: the run's ``paths`` config; ``setting``: ``data`` or ``test``."""
+    path = Path(str(path))
+    shared, benchmarks = Path(str(paths.shared)), Path(str(paths.benchmarks))
+    if path.exists():
+        return None
+    if path.is_relative_to(benchmarks):
+        what, folder = "The benchmark corpora are", benchmarks
+    elif path.is_relative_to(shared):
+        what = ("The dev set is" if path.is_relative_to(shared / "devset")
+                else "The shared corpora are")
+        folder = shared
+    else:
+        return None
+    root, origin = root_origin()
+    given = Path(str(paths.root))
+    if os.environ.get("FRAMING_SHARED") and Path(os.environ["FRAMING_SHARED"]) == shared:
+        why = "$FRAMING_SHARED"
+    elif shared == given.parent / "shared":
+        why = f"shared/ beside the project root {given}, " + (
+            origin if given == root else "paths.root")
+    else:
+        why = "paths.shared"
+    if folder == benchmarks:
+        if os.environ.get("FRAMING_BENCHMARKS") and \
+                Path(os.environ["FRAMING_BENCHMARKS"]) == benchmarks:
+            why = "$FRAMING_BENCHMARKS"
+        elif benchmarks == shared / "benchmarks":
+            why = f"benchmarks/ of the shared corpora {shared}: {why}"
+        else:
+            why = "paths.benchmarks"
+    point = ("FRAMING_SHARED=/path/to/shared (or paths.shared=...; the benchmarks alone: "
+             "FRAMING_BENCHMARKS=/path/to/benchmarks)" if folder == benchmarks else
+             "FRAMING_SHARED=/path/to/shared (or paths.shared=/path/to/shared)")
+    instead = ("score a labelled file of yours: test=file test.path=FILE" if setting == "test"
+               else "train on a labelled file of yours: data=jsonl data.path=FILE")
+    they = "it is" if what.endswith(" is") else "they are"
+    return (f"{what} not part of the framing package: {they} read in place from the "
+            f"shared corpora, looked for in {folder} ({why}). Point framing at them with "
+            f"{point}; without them, {instead}.")
 
 
 def models_dir() -> Path:
@@ -98,6 +167,9 @@ def register() -> None:
         OmegaConf.register_new_resolver("framing_seeds", lambda: str(seeds_dir()))
     if not OmegaConf.has_resolver("framing_seeds_name"):
         OmegaConf.register_new_resolver("framing_seeds_name", seeds_name)
+    if not OmegaConf.has_resolver("framing_beside"):  # ${framing_beside:ROOT,shared}
+        OmegaConf.register_new_resolver("framing_beside",
+                                        lambda root, name: str(Path(root).parent / name))
     ConfigStore.instance().store(name=SCHEMA_NAME, node=TrainConfig)
 
 

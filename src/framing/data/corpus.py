@@ -26,6 +26,31 @@ log = logging.getLogger(__name__)
 SOURCES = ("jsonl", "csv", "parquet", "hub")
 
 
+def near_column(column: str, columns) -> str | None:
+    """The one of ``columns`` that ``column`` most likely means: one that differs only in
+    case, else the closest spelling (``difflib``, similarity 0.8 or more), else None."""
+    import difflib
+
+    names = sorted(str(c) for c in columns if str(c) != column)
+    same = [c for c in names if c.lower() == column.lower()]
+    if same:
+        return same[0]
+    lower = {c.lower(): c for c in reversed(names)}
+    close = difflib.get_close_matches(column.lower(), list(lower), n=1, cutoff=0.8)
+    return lower[close[0]] if close else None
+
+
+def column_hint(column: str, columns) -> str:
+    """What a "no column" message adds when a column of a near name exists: ``the file
+    has 'Frame' (names are case-sensitive)``, ``the file has 'theme' (a near name)``;
+    empty when none does."""
+    near = near_column(column, columns)
+    if near is None:
+        return ""
+    why = "names are case-sensitive" if near.lower() == column.lower() else "a near name"
+    return f"the file has {near!r} ({why})"
+
+
 def data_config(cfg: DataConfig | Mapping[str, Any]) -> DataConfig:
     """A :class:`~framing.config.schema.DataConfig` from itself or a plain mapping."""
     if isinstance(cfg, DataConfig):
@@ -183,8 +208,8 @@ def _read_table(spec: DataConfig, setting: str = "data"
             raise FramingDataError(f"{path}: is a folder, not a {source} file. Give the "
                                    f"file as {setting}.path.")
         if not path.is_file():
-            raise FramingDataError(f"{path}: no such file. Check {setting}.path "
-                                   f"(it is resolved from {Path.cwd()}).")
+            relative = "" if path.is_absolute() else f" (it is resolved from {Path.cwd()})"
+            raise FramingDataError(f"{path}: no such file. Check {setting}.path{relative}.")
         if source == "jsonl":
             lines = _jsonl_lines(path)
         if (lines is not None and not lines) or path.stat().st_size == 0:
@@ -287,7 +312,7 @@ def load_corpus(spec: DataConfig | Mapping[str, Any], training: bool = True,
     tasks = task_specs(spec)
     rows, lines, hub_split = _read_table(spec, setting)
     return build_corpus(rows, spec, tasks, str(spec.path), lines, hub_split, training,
-                        text_option or f"{setting}.text_column")
+                        text_option or f"{setting}.text_column", setting)
 
 
 def corpus_from_records(rows: Sequence[Mapping[str, Any]], spec: DataConfig | Mapping[str, Any],
@@ -299,20 +324,30 @@ def corpus_from_records(rows: Sequence[Mapping[str, Any]], spec: DataConfig | Ma
 
 def build_corpus(rows: list[dict], spec: DataConfig, spec_tasks: list[TaskSpec], where_file: str,
                  lines: list[int] | None, hub_split: np.ndarray | None,
-                 training: bool = True, text_option: str = "data.text_column") -> Corpus:
-    """Validate rows record by record; the first problem is one :class:`FramingDataError`."""
+                 training: bool = True, text_option: str = "data.text_column",
+                 setting: str = "data") -> Corpus:
+    """Validate rows record by record; the first problem is one :class:`FramingDataError`
+    (``setting``: the config group named in it)."""
     source = str(getattr(spec.source, "value", spec.source))
     if not rows:
         raise FramingDataError(f"{where_file}: no records.")
     columns = set(rows[0])
-    needed = [("text", spec.text_column), ("id", spec.id_column),
-              ("group", spec.group_column), ("fold", spec.fold_column),
-              ("split", spec.split_column)] + [(f"task {t.name}", t.column) for t in spec_tasks]
-    for role, col in needed:
+    needed = [("the text column", spec.text_column, text_option),
+              ("the id column", spec.id_column, f"{setting}.id_column"),
+              ("the group column", spec.group_column, f"{setting}.group_column"),
+              ("the fold column", spec.fold_column, f"{setting}.fold_column"),
+              ("the split column", spec.split_column, f"{setting}.split_column")] + [
+        (f"the label column of task {t.name!r}", t.column,
+         f"the task's column in {setting}.tasks ({{name: {t.name}, column: ...}})")
+        for t in spec_tasks]
+    for role, col, option in needed:
         if col and col not in columns:
+            hint = column_hint(col, columns)
+            fix = (f"give one of them as {option}" if option.startswith("--") else
+                   f"set {option} to one of them")
             raise FramingDataError(
-                f"{where_file}: no column {col!r} (the {role} column). Columns present: "
-                f"{sorted(columns)}. Rename the column or set the data config to one of them.")
+                f"{where_file}: no column {col!r} ({role}){'; ' + hint if hint else ''}. "
+                f"Columns present: {sorted(columns)}. Rename the column, or {fix}.")
 
     warnings: list[str] = []
     texts, ids, seen = [], [], {}

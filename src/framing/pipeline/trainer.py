@@ -15,13 +15,12 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from framing.config.schema import DataConfig, Kind, TaskConfig, TrainConfig
-from framing.config.tree import compose, plain, settings
+from framing.config.tree import compose, plain, settings, shared_corpus_note
 from framing.core.errors import FramingConfigError, FramingDataError
 from framing.core.metrics import key, summary_line
 from framing.data.corpus import Corpus, corpus_from_records, load_corpus
@@ -130,17 +129,22 @@ class Trainer:
 
     def load_data(self) -> tuple[Corpus, Corpus | None]:
         """The training corpus and the other corpus to score (``test``), validated."""
-        corpus = load_corpus(self.cfg.data)
+        corpus = self._read(self.cfg.data, "data")
         if self.cfg.test is None:
             return corpus, None
+        return corpus, self._read(self.cfg.test, "test")
+
+    def _read(self, spec, setting: str) -> Corpus:
+        """One corpus of the config; a shared corpus that is not there (the dev set, a
+        benchmark) says where it was looked for and how to point at it."""
         try:
-            return corpus, load_corpus(self.cfg.test, training=False, setting="test")
+            return load_corpus(spec, training=setting == "data", setting=setting)
         except FramingDataError as e:
-            if self.cfg.test.name == "devset" and not Path(self.cfg.test.path).exists():
-                raise FramingDataError(
-                    f"{e} The dev set is read in place from the shared corpora beside the "
-                    "project (paths.shared, or the FRAMING_SHARED variable); without them, "
-                    "score a labelled file of yours: test=file test.path=FILE.") from None
+            note = (shared_corpus_note(spec.path, self.cfg.paths, setting)
+                    if spec.path and str(getattr(spec.source, "value", spec.source)) != "hub"
+                    else None)
+            if note:
+                raise FramingDataError(f"{e} {note}") from None
             raise
 
     def fit(self, corpus: Corpus, test: Corpus | None = None
