@@ -18,7 +18,9 @@ SEEDS = ROOT / "seeds"
 # need the commands to receive it as a user's terminal delivers it.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
-BENCHMARKS = Path(os.environ.get("FRAMING_BENCHMARKS", ROOT.parent / "shared" / "benchmarks"))
+# the shared corpora where the package looks for them: $FRAMING_SHARED, else beside the project
+SHARED = Path(os.environ.get("FRAMING_SHARED", ROOT.parent / "shared"))
+BENCHMARKS = Path(os.environ.get("FRAMING_BENCHMARKS", SHARED / "benchmarks"))
 
 
 def framing_copy(tmp_path: Path, layout: str) -> Path:

@@ -12,9 +12,9 @@ from framing.learn.estimators import PriorLinear, PriorOneVsRest
 from framing.predict.model import card_path
 from framing.resources import model_path
 
-from conftest import ROOT, SEEDS, run_cli, write_jsonl
+from conftest import SEEDS, SHARED, run_cli, write_jsonl
 
-DEVSET = ROOT.parent / "shared" / "devset" / "paragraphs.jsonl"
+DEVSET = SHARED / "devset" / "paragraphs.jsonl"
 needs_devset = pytest.mark.skipif(not DEVSET.is_file(),
                                   reason=f"the dev set is not beside the project ({DEVSET})")
 
