@@ -745,6 +745,11 @@ def main(argv=None) -> int:
         rows = predictor_table(Path(args.model), fasttext=not args.no_fasttext)
         print("\n".join(rows), flush=True)
         report += ["## Predictor", "", *rows, ""]
+    else:
+        skipped = (f"The predictor table is left out: no model at {args.model} (`make train` "
+                   "writes it; `--model FILE` names another).")
+        print(f"\n## Predictor\n\n{skipped}", flush=True)
+        report += ["## Predictor", "", skipped, ""]
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if sizes:
         print("\n## Scale (streaming path)\n", flush=True)
