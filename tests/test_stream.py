@@ -90,12 +90,16 @@ def test_stream_errors_name_the_line(cfg_factory, tmp_path):
     ("eval.thresholds=tune", r"eval.thresholds=tune \(tuning needs a second pass; set "
                              r"fixed\)"),
     ("model.class_weight=balanced", "partial_fit cannot balance classes"),
-], ids=["model family", "features with a vocabulary", "tuned thresholds", "class weights"])
+    ("+model.per_task.label.alpha=0.01", "model.per_task is not read by the stream"),
+    ("+model.task_defaults.label.alpha=0.01",
+     r"model.task_defaults \(label\) is not read by the stream"),
+], ids=["model family", "features with a vocabulary", "tuned thresholds", "class weights",
+        "a task's own settings", "a task's default settings"])
 def test_settings_the_stream_cannot_honour_are_refused(cfg_factory, tmp_path, override,
                                                        message):
     p = make_corpus(tmp_path / "c.jsonl", 100)
     with pytest.raises(FramingConfigError, match=message):
-        stream(cfg_factory, p, **dict([override.split("=")]))
+        stream(cfg_factory, p, **dict([override.split("=", 1)]))
 
 
 def test_the_streaming_experiment_streams_from_the_command_line(tmp_path):

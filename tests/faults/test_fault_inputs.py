@@ -566,3 +566,76 @@ def test_an_empty_or_broken_labelled_file_is_named_for_what_it_is(tiny, tmp_path
             code, out, err = run_cli("framing", *command)
             assert code == 2 and one_line(err), (name, err)
             assert err.startswith(f"framing: error: {src}") and message in err, (name, err)
+
+
+def _two_label_corpus(path: Path) -> Path:
+    """24 records of one task ``t`` (labels a, b) in 4 articles, fast to fit."""
+    words = {"a": "match goal team league", "b": "minister vote law parliament"}
+    return write_jsonl(path, [{"id": f"r{i}", "text": f"{words['ab'[i % 2]]} {i}",
+                               "t": "ab"[i % 2], "g": f"art{i % 4}"} for i in range(24)])
+
+
+def test_a_per_task_setting_must_name_a_task_of_the_corpus(tmp_path):
+    corpus = _two_label_corpus(tmp_path / "c.jsonl")
+    model = tmp_path / "m.joblib"
+    base = ["data=jsonl", f"data.path={corpus}", "data.group_column=g",
+            "data.tasks=[{name: t, labels: [a, b]}]", "model=prior", "eval.n_boot=0",
+            "eval.label_issues=off", "tracking=off", f"output.model_path={model}",
+            f"hydra.run.dir={tmp_path / 'run'}"]
+    # the shipped per-task default (tone's rule) is for a corpus with a tone task: this
+    # corpus has none, and trains without a word about that setting
+    code, out, err = run_cli("framing-train", *base)
+    assert code == 0, err[-2000:]
+    assert "model.per_task" not in out + err and "model.task_defaults" not in out + err
+    assert framing.load(model, verify="strict").tasks == ["t"]
+    before = model.read_bytes()
+    # a setting of the user's for a task the corpus does not have is one line, before
+    # any fit, and the model there stays
+    code, out, err = run_cli("framing-train", *base, "+model.per_task.tone.C=2")
+    assert code == 2 and one_line(err) and out.strip() == ""  # nothing fitted, nor logged
+    assert err.splitlines() == [
+        "framing-train: error: model.per_task.tone: 'tone' is no task of this corpus (its "
+        "tasks: t); name one of them (+model.per_task.t.KEY=VALUE) or drop the entry "
+        "(~model.per_task.tone). Settings of a task for whichever corpus has it go in "
+        "model.task_defaults."]
+    assert model.read_bytes() == before
+    # in Python the same
+    texts = [f"match goal {i}" if i % 2 else f"minister vote {i}" for i in range(24)]
+    labels = ["sport" if i % 2 else "politics" for i in range(24)]
+    quick = ["model=logreg", "features=ngrams", "eval.n_boot=0", "eval.label_issues=off"]
+    with pytest.raises(framing.FramingConfigError, match="'tone' is no task of this corpus "
+                                                         r"\(its tasks: label\)"):
+        framing.fit(texts, labels, overrides=[*quick, "+model.per_task.tone.C=2"])
+    # one that names a task of the corpus is applied to that task
+    plain, _ = framing.fit(texts, labels, overrides=quick)
+    small, _ = framing.fit(texts, labels, overrides=[*quick, "+model.per_task.label.C=0.001"])
+    same, _ = framing.fit(texts, labels, overrides=[*quick, "model.C=0.001"])
+    assert small.scores(texts)["label"].tolist() == same.scores(texts)["label"].tolist()
+    assert small.scores(texts)["label"].tolist() != plain.scores(texts)["label"].tolist()
+
+
+def test_a_model_whose_card_keeps_the_tone_default_in_per_task_is_the_same_configuration(
+        tmp_path):
+    """Model files written while the shipped tone default sat in ``model.per_task`` load,
+    and a run of the same settings and data finds them made alike: it replaces the model
+    there as the same configuration (not as another one, nor beside it)."""
+    corpus = _two_label_corpus(tmp_path / "c.jsonl")
+    model = tmp_path / "m.joblib"
+    base = ["data=jsonl", f"data.path={corpus}", "data.group_column=g",
+            "data.tasks=[{name: t, labels: [a, b]}]", "model=prior", "eval.n_boot=0",
+            "eval.label_issues=off", "tracking=off", f"output.model_path={model}",
+            f"hydra.run.dir={tmp_path / 'run'}"]
+    code, _, err = run_cli("framing-train", *base)
+    assert code == 0, err[-2000:]
+    old = framing.load(model, verify="strict")
+    settings = old.card["config"]["model"]
+    assert settings["task_defaults"] == {"tone": {"prior_family": "voice"}}
+    # the card as it was written before: the tone default in per_task
+    settings["per_task"] = settings.pop("task_defaults")
+    old.save(model)
+    scores = framing.load(model, verify="strict").scores(["goal vote"])["t"].tolist()
+    code, out, err = run_cli("framing-train", *base)
+    assert code == 0, err[-2000:]
+    assert "it replaces the model of the same configuration and data there" in out, \
+        out[-2000:]
+    assert framing.load(model, verify="strict").scores(["goal vote"])["t"].tolist() == scores

@@ -9,6 +9,7 @@ becomes these objects, before any data is read. Only the standard library is imp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
 from typing import Any
@@ -378,9 +379,14 @@ def _check_dual(key: str, value: Any) -> None:
         _fail(key, f"{value!r}: use auto, true or false.")
 
 
+#: Keys of ``ModelConfig`` that are not a family's parameters.
+NOT_PARAMS = ("task_defaults", "per_task", "candidates", "select")
+
+
 @dataclass
 class ModelConfig:
-    """The classifier of every task; ``per_task`` overrides values for one task.
+    """The classifier of every task; ``task_defaults`` and ``per_task`` set values for
+    one task.
 
     A family reads only its own keys: ``C``, ``class_weight`` and ``max_iter`` (logreg,
     linear_svm, sgd, ridge), ``dual`` (logreg, linear_svm: auto, true or false),
@@ -389,6 +395,11 @@ class ModelConfig:
     ``keep_members`` (ensemble), ``prior_*`` and ``C`` (prior: the rule features of
     ``prior_family`` named ``<task>:<label>`` carry each label's prior).
     ``random_state`` null: the run's ``seed``.
+
+    ``task_defaults`` (shipped with a model config: tone's rule is the sentence rule)
+    applies to a task of that name where the corpus has one and is unused otherwise;
+    ``per_task`` (the user's, empty in every shipped config) applies on top and must
+    name tasks of the corpus (:meth:`check_tasks`).
     """
 
     family: Family = Family.logreg
@@ -416,6 +427,7 @@ class ModelConfig:
     # keys above that differ) and how they are scored
     candidates: list[dict[str, Any]] = field(default_factory=list)
     select: SelectConfig = field(default_factory=SelectConfig)
+    task_defaults: dict[str, Any] = field(default_factory=dict)
     per_task: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -431,19 +443,36 @@ class ModelConfig:
             _fail("model.members", "an ensemble needs at least one member.")
         if self.family == Family.auto and not self.candidates:
             _fail("model.candidates", "model=auto needs at least one candidate.")
-        _check_candidates(self.candidates,
-                          {f.name for f in fields(self)} - {"per_task", "candidates", "select"},
+        _check_candidates(self.candidates, {f.name for f in fields(self)} - set(NOT_PARAMS),
                           bool(self.members))
-        known = {f.name for f in fields(self)} - {"per_task", "members", "candidates", "select"}
-        for task, over in (self.per_task or {}).items():
-            bad = sorted(set(over or {}) - known)
-            if bad:
-                _fail(f"model.per_task.{task}", f"unknown keys {bad}; known: {sorted(known)}.")
+        known = {f.name for f in fields(self)} - {*NOT_PARAMS, "members"}
+        for group in ("task_defaults", "per_task"):
+            for task, over in (getattr(self, group) or {}).items():
+                if over is not None and not isinstance(over, dict):
+                    _fail(f"model.{group}.{task}", f"{over!r}: give the task's settings, "
+                          f"e.g. model.{group}.{task}.C=10.")
+                bad = sorted(set(over or {}) - known)
+                if bad:
+                    _fail(f"model.{group}.{task}",
+                          f"unknown keys {bad}; known: {sorted(known)}.")
+
+    def check_tasks(self, tasks: Sequence[str]) -> None:
+        """Refuse a ``per_task`` entry that names no task of ``tasks`` (the corpus's):
+        it would be ignored without a word."""
+        unknown = [t for t in (self.per_task or {}) if t not in tasks]
+        if unknown:
+            first = unknown[0]
+            _fail(f"model.per_task.{first}",
+                  f"{first!r} is no task of this corpus (its tasks: {', '.join(tasks)}); "
+                  f"name one of them (+model.per_task.{tasks[0] if tasks else 'TASK'}.KEY="
+                  f"VALUE) or drop the entry (~model.per_task.{first}). Settings of a task "
+                  "for whichever corpus has it go in model.task_defaults.")
 
     def params(self, task: str | None = None) -> dict[str, Any]:
         """The family's keyword parameters, with the task's overrides applied."""
         out = {f.name: getattr(self, f.name) for f in fields(self)
-               if f.name not in ("per_task", "candidates", "select")}
+               if f.name not in NOT_PARAMS}
+        out.update((self.task_defaults or {}).get(task) or {})
         out.update((self.per_task or {}).get(task) or {})
         out["family"] = str(Family(out["family"]).value)
         out["members"] = [{k: (str(v.value) if isinstance(v, Enum) else v)

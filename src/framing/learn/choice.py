@@ -37,6 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit, KFold, ShuffleSplit
 
+from framing.config.schema import NOT_PARAMS
 from framing.core.errors import FramingConfigError
 from framing.core.tasks import TaskSpec, constant_task
 from framing.learn.compile import compile_or_none
@@ -68,13 +69,13 @@ class Candidate:
 
 
 def candidates(model, task: str, available: Sequence[str]) -> list[Candidate]:
-    """The candidates of ``task``: the auto config's values, its ``per_task`` overrides
-    for the task, then each candidate's own keys; ``families`` null reads every family
-    of the run. A family the run switches on that no candidate names (``aux``, say) is
-    read by every candidate. A candidate whose families are all off for this corpus is
-    left out."""
+    """The candidates of ``task``: the auto config's values, its ``task_defaults`` and
+    ``per_task`` values for the task, then each candidate's own keys; ``families`` null
+    reads every family of the run. A family the run switches on that no candidate names
+    (``aux``, say) is read by every candidate. A candidate whose families are all off
+    for this corpus is left out."""
     base = model.params(task)
-    for k in ("candidates", "select", "per_task"):
+    for k in NOT_PARAMS:
         base.pop(k, None)
     named = requested_families(model)
     extra = tuple(f for f in available if f not in named)

@@ -57,7 +57,8 @@ class Fitter:
     features : FeaturesConfig
         The feature families.
     model : ModelConfig
-        The classifier (per-task overrides in ``model.per_task``).
+        The classifier (a task's own values in ``model.task_defaults`` and
+        ``model.per_task``; a ``per_task`` entry must name a task being fitted).
     codebook, cues, voice : mapping, optional
         The codebook (``task:label`` to terms), the style cue lists and the word lists of
         the sentence-level tone rule.
@@ -149,6 +150,7 @@ class Fitter:
         ``ovr_n_jobs`` overrides the fitter's parallel one-vs-rest fits.
         """
         notes = [] if notes is None else notes
+        self.model.check_tasks([t.name for t in tasks])
         if ovr_n_jobs is not None and ovr_n_jobs != self.ovr_n_jobs:
             from dataclasses import replace
 
@@ -167,9 +169,8 @@ class Fitter:
             X = X.tocsr()
             X.sum_duplicates()
         estimators, constant, thr = {}, {}, {}
-        names = feature_names(features) if self.model.family == "prior" or any(
-            (p or {}).get("family") == "prior" for p in (self.model.per_task or {}).values()
-        ) else None
+        names = feature_names(features) if any(
+            self.model.params(t.name)["family"] == "prior" for t in tasks) else None
         for t in tasks:
             y = targets[t.name]
             if constant_task(t, y, constant, notes):

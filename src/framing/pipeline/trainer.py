@@ -156,6 +156,7 @@ class Trainer:
         splits it is fitted on the training split only, so the test split stays unseen.
         """
         cfg, ev = self.cfg, self.cfg.eval
+        cfg.model.check_tasks([t.name for t in corpus.tasks])  # before any fit
         log.info("corpus %s: %d records, tasks %s", corpus.name, len(corpus),
                  [t.name for t in corpus.tasks])
         t0 = time.perf_counter()

@@ -95,8 +95,25 @@ def made_by(card: dict[str, Any]) -> dict[str, Any] | None:
     digest = (card.get("data") or {}).get("digest")
     if not isinstance(config, dict) or not digest:
         return None
-    return {"config": {k: v for k, v in _flat(config).items() if makes_the_model(k)},
+    return {"config": {k: v for k, v in _flat(_per_task_as_applied(config)).items()
+                       if makes_the_model(k)},
             "data": str(digest)}
+
+
+def _per_task_as_applied(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with the model's ``task_defaults`` folded into its ``per_task`` values
+    (the user's on top), as the fit applies them: a card that records them apart and
+    one that records them together in ``per_task`` (written before they were apart)
+    describe the same settings alike."""
+    model = config.get("model")
+    if not isinstance(model, dict) or "task_defaults" not in model:
+        return config
+    model = dict(model)
+    merged = {k: dict(v or {}) for k, v in (model.pop("task_defaults") or {}).items()}
+    for task, values in (model.get("per_task") or {}).items():
+        merged.setdefault(task, {}).update(values or {})
+    model["per_task"] = merged
+    return {**config, "model": model}
 
 
 def made_by_id(made: dict[str, Any], length: int = 8) -> str:

@@ -154,6 +154,10 @@ class StreamTrainer:
                             "held-out share by id hash")
         if cfg.model.per_task:
             problems.append("model.per_task is not read by the stream")
+        used = sorted(set(cfg.model.task_defaults or {}) & {t.name for t in self.tasks})
+        if used:
+            problems.append(f"model.task_defaults ({', '.join(used)}) is not read by the "
+                            "stream")
         if cfg.test is not None:
             problems.append("test=...: score the model with `framing evaluate` afterwards")
         for t in self.tasks:
