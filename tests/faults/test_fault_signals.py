@@ -251,6 +251,198 @@ def test_a_sweep_job_whose_process_dies_is_named_and_the_others_finish(tmp_path)
     assert not (tmp_path / "sw" / "0" / "m.joblib").exists()
 
 
+def last_records(sweep_dir: Path) -> dict[int, dict]:
+    """Each job's last record in the sweep's results.jsonl (where it stands)."""
+    import json
+
+    lines = (sweep_dir / "results.jsonl").read_text().splitlines()
+    return {r["job"]: r for r in map(json.loads, lines)}
+
+
+@pytest.mark.slow
+def test_a_sweep_whose_launcher_loses_a_worker_names_the_jobs_it_lost(tmp_path):
+    """kill -9 of a worker process of the joblib launcher's pool, not of a job's own
+    process (job #0 kills its parent, the worker, with its model staged): the launcher
+    stops the sweep. The line, the summary and results.jsonl name each job that did not
+    finish or did not start, by number and overrides, with the command that reruns it;
+    that command runs it; no run is left RUNNING."""
+    import shlex
+
+    db, sweep = tmp_path / "store.db", tmp_path / "sw"
+    common = [*QUICK, "eval.n_boot=0", f"tracking.uri=sqlite:///{db}",
+              f"tracking.artifact_location={tmp_path / 'art'}",
+              f"output.model_path={tmp_path / 'm.joblib'}"]
+    values = ["0.1", "1", "10"]
+    r = subprocess.run([str(EXE / "framing-train"), "-m", "hydra/launcher=joblib",
+                        "hydra.launcher.n_jobs=2", *common, f"model.C={','.join(values)}",
+                        f"hydra.sweep.dir={sweep}"], capture_output=True, text=True,
+                       timeout=600, env={**os.environ,
+                                         "FRAMING_FAULT": "train.saved:kill-parent@job=0"})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    # which jobs the other worker finished before the launcher stopped is the race of a
+    # real death; job #0 never finishes
+    finished = [n for n in range(3) if (sweep / str(n) / "m.joblib").is_file()]
+    lost = [n for n in range(3) if n not in finished]
+    assert lost[0] == 0
+    started = [n for n in lost if (sweep / str(n)).is_dir()]  # Hydra made its folder
+    assert 0 in started
+
+    quoted = [rf"tracking.uri=sqlite\:///{db}" if o.startswith("tracking.uri=") else o
+              for o in common]
+    again = {n: " ".join(["framing-train", *quoted, f"model.C={values[n]}"]) for n in lost}
+    records = last_records(sweep)
+    for n in lost:
+        assert records[n]["status"] == "lost" and records[n]["rerun"] == again[n]
+        assert records[n]["started"] == (n in started)
+    assert all(records[n]["status"] == "finished" for n in finished)
+
+    def named(ns):
+        return ", ".join(f"#{n} (model.C={values[n]})" for n in ns)
+
+    parts = [f"job{'s' if len(ns) > 1 else ''} {named(ns)} {what}" for ns, what in (
+        (started, "did not finish"), ([n for n in lost if n not in started], "did not start"))
+        if ns]
+    assert error_lines(r.stderr) == [
+        "framing-train: error: a worker process of the sweep's launcher died (killed: the "
+        "system's out-of-memory killer, say), and the launcher stopped the sweep (A worker "
+        f"process managed by the executor was unexpectedly terminated): {' and '.join(parts)}"
+        f"; they are marked lost in the summary above. Rerun {'them' if len(lost) > 1 else 'it'}"
+        f": {'; '.join(again[n] for n in lost)}"]
+    summary = [x for x in r.stdout.splitlines() if x.startswith("  ")]
+    for n in lost:
+        assert any(x.startswith(f"  lost    #{n}  ") and f"model.C={values[n]} " in x
+                   for x in summary), summary
+    for n in finished:
+        assert any(x.split()[1:2] == [f"#{n}"] for x in summary), summary
+        assert framing.load(sweep / str(n) / "m.joblib", verify="strict")
+
+    client = MlflowClient(f"sqlite:///{db}")
+    exp = client.get_experiment_by_name("framing/seeds")
+    [parent] = client.search_runs([exp.experiment_id], "tags.`framing.role` = 'sweep'")
+    assert parent.info.status == "FAILED"
+    children = {r.info.run_name.split()[-1]: r.info.status for r in client.search_runs(
+        [exp.experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")}
+    assert children["model.C=0.1"] == "KILLED" and "RUNNING" not in children.values()
+
+    # the command the line gives reruns job #0 alone
+    argv = shlex.split(again[0])
+    rerun = subprocess.run([str(EXE / argv[0]), *argv[1:]], capture_output=True, text=True,
+                           timeout=600, cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    model = framing.load(tmp_path / "m.joblib", verify="strict")
+    assert model.card["config"]["model"]["C"] == 0.1
+
+
+def _group_members(group: int) -> list[int]:
+    """The processes of process group ``group`` still running (Linux)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and os.getpgid(int(d.name)) == group:
+                state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":  # ended, not yet reaped
+                    found.append(int(d.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("when", ["job 0 has its model staged", "the jobs start"])
+def test_ctrl_c_during_a_parallel_sweep_is_one_line_and_leaves_no_run_running(tmp_path,
+                                                                              when):
+    """Ctrl-C in a terminal reaches every process of the command: the parent, the
+    joblib launcher's workers and each job's own process. The sweep ends with exit status
+    130 and one line naming the jobs that did not finish or start, no traceback from
+    any process; its parent run and the runs of the unfinished jobs are KILLED, none is
+    left RUNNING; no model, staged model or temporary file is left of an unfinished job;
+    no process of the command outlives it for long."""
+    import signal
+
+    db, sweep = tmp_path / "store.db", tmp_path / "sw"
+    values = ["0.1", "1", "10"]
+    env = dict(os.environ)
+    if when == "job 0 has its model staged":  # the job sends Ctrl-C to its process group
+        env["FRAMING_FAULT"] = "train.saved:int-group@job=0"
+    cmd = subprocess.Popen(
+        [str(EXE / "framing-train"), "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+         *QUICK, "eval.n_boot=0", f"model.C={','.join(values)}",
+         f"tracking.uri=sqlite:///{db}", f"tracking.artifact_location={tmp_path / 'art'}",
+         f"output.model_path={tmp_path / 'm.joblib'}", f"hydra.sweep.dir={sweep}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True)  # a group of its own, as a terminal's job
+    try:
+        if when == "the jobs start":  # both workers have recorded their job's start
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and cmd.poll() is None:
+                results = sweep / "results.jsonl"
+                if results.is_file() and results.read_text().count('"started"') >= 2:
+                    break
+                time.sleep(0.01)
+            os.killpg(cmd.pid, signal.SIGINT)
+        out, err = cmd.communicate(timeout=600)
+    finally:
+        if cmd.poll() is None:
+            os.killpg(cmd.pid, signal.SIGKILL)
+    assert cmd.returncode == 130, err[-3000:]
+    assert "Traceback" not in err and "Process sweep job" not in err, err[-3000:]
+    deadline = time.monotonic() + 30
+    while _group_members(cmd.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _group_members(cmd.pid) == []
+
+    finished = [n for n in range(3) if (sweep / str(n) / "m.joblib").is_file()]
+    left = [n for n in range(3) if n not in finished]
+    started = [n for n in left if (sweep / str(n)).is_dir()]  # Hydra made its folder
+    assert left and (when != "job 0 has its model staged" or 0 in started)
+
+    def named(ns):
+        return ", ".join(f"#{n} (model.C={values[n]})" for n in ns)
+
+    parts = [f"job{'s' if len(ns) > 1 else ''} {named(ns)} {what}" for ns, what in (
+        (started, "did not finish"), ([n for n in left if n not in started], "did not start"))
+        if ns]
+    assert error_lines(err) == [
+        f"framing-train: error: interrupted; the sweep stopped: {' and '.join(parts)} (the "
+        f"summary above; {sweep / 'results.jsonl'} holds the command that reruns each)"]
+    records = last_records(sweep)
+    for n in left:
+        assert records[n]["status"] == "stopped" and records[n]["started"] == (n in started)
+        assert records[n]["rerun"].endswith(f"model.C={values[n]} tracking.uri=sqlite"
+                                            rf"\:///{db} tracking.artifact_location="
+                                            f"{tmp_path / 'art'} output.model_path="
+                                            f"{tmp_path / 'm.joblib'}")
+    summary = [x for x in out.splitlines() if x.startswith("  ")]
+    for n in left:
+        assert any(x.startswith(f"  stopped #{n}  ") and f"model.C={values[n]} " in x
+                   for x in summary), summary
+
+    # nothing half written: no model, staged model or temporary file of a job stopped
+    assert not (tmp_path / "m.joblib").exists()
+    for n in started:
+        assert [p.name for p in (sweep / str(n)).iterdir()
+                if "joblib" in p.name or "oof" in p.name] == []
+    assert not list(sweep.rglob("*.staged")) and not list(sweep.rglob("*.tmp"))
+    for n in finished:
+        assert framing.load(sweep / str(n) / "m.joblib", verify="strict")
+
+    if db.exists():
+        client = MlflowClient(f"sqlite:///{db}")
+        exp = client.get_experiment_by_name("framing/seeds")
+        runs = client.search_runs([exp.experiment_id]) if exp else []
+        assert [r.info.run_name for r in runs if r.info.status == "RUNNING"] == []
+        for r in runs:
+            if r.data.tags.get("framing.role") == "sweep":
+                assert r.info.status == "KILLED"
+            elif r.data.tags.get("framing.role") != "baseline":
+                job = values.index(r.info.run_name.split()[-1].split("=")[1])
+                assert r.info.status == ("FINISHED" if job in finished else "KILLED")
+    if when == "job 0 has its model staged":  # its run was under way: it is KILLED
+        assert any(r.info.status == "KILLED" and r.info.run_name.endswith("model.C=0.1")
+                   for r in runs)
+
+
 class _ServerThatDiesWhileLogging(http.server.BaseHTTPRequestHandler):
     """A real MLflow tracking server (MLflow's own app, in this process) that goes down
     at the run's first logging call (``runs/log-batch``): that request and every later

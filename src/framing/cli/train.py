@@ -232,13 +232,18 @@ def record_job(ctx: RunContext, objective: float, run_id: str | None, path: Path
 def _record(ctx: RunContext, fields: dict) -> None:
     """Append a record of this sweep job to the sweep's ``results.jsonl``: it started,
     finished or died (the last record of a job says where it stands)."""
+    _append(ctx.sweep_dir, [{"job": ctx.job_num, "overrides": ctx.overrides, **fields}])
+
+
+def _append(sweep_dir: Path, records: list[dict]) -> None:
+    """Append records of jobs to the sweep's ``results.jsonl``, under its lock."""
     import json
 
     from framing.predict.storage import locked
 
-    results = ctx.sweep_dir / "results.jsonl"
+    results = sweep_dir / "results.jsonl"
     with locked(results), open(results, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"job": ctx.job_num, "overrides": ctx.overrides, **fields}) + "\n")
+        f.write("".join(json.dumps(r) + "\n" for r in records))
 
 
 def write_predictions(report, corpus, model_path: Path | None, ctx: RunContext,
@@ -338,13 +343,22 @@ def _job_apart(cfg, ctx: RunContext) -> float:
     read, write = fork.Pipe(duplex=False)
     job = fork.Process(target=_job, args=(cfg, ctx, write, os.getpid()),
                        name=f"sweep job #{ctx.job_num}")
-    job.start()
+    # Ctrl-C reaches every process of the command at once: the job's process starts with
+    # it held, and takes it where it can end as an interrupted run (_job)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        job.start()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
     write.close()
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # one held meanwhile comes here
         value = read.recv()
     except EOFError:  # it ended without an objective
         value = None
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         read.close()
         job.join()
     code = job.exitcode
@@ -362,14 +376,24 @@ def _job_apart(cfg, ctx: RunContext) -> float:
     sys.exit(code)
 
 
+#: The signals that stop a command: Ctrl-C and SIGTERM.
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _job(cfg, ctx: RunContext, out, worker: int) -> None:
     """The process of one sweep job (:func:`_job_apart`): its objective sent on ``out``;
-    its one-line error, its interruption or its traceback as its exit status."""
+    its one-line error, its interruption or its traceback as its exit status. It starts
+    with Ctrl-C and SIGTERM held, takes them once it can end as an interrupted run, and
+    holds them again from its end on (an interrupt there would be a traceback)."""
     from framing.evaluate.evaluation import die_with_parent
 
-    die_with_parent(worker)
     try:
-        value = _run(cfg, ctx)
+        try:
+            die_with_parent(worker)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # one held since the fork
+            value = _run(cfg, ctx)
+        finally:
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
     except KeyboardInterrupt:
         sys.exit(130)
     except Terminated:
@@ -381,7 +405,7 @@ def _job(cfg, ctx: RunContext, out, worker: int) -> None:
 def _died(cfg, ctx: RunContext, pid: int, signame: str) -> None:
     """Record the death of a sweep job whose process was killed, with the one line that
     reports it at the sweep's end; its runs marked FAILED when the store lets us."""
-    from framing.track.runs import job_overrides, mark_runs_of
+    from framing.track.runs import job_overrides, mark_runs_of, rerun_command
 
     s = settings(cfg)
     runs: list[str] = []
@@ -394,11 +418,10 @@ def _died(cfg, ctx: RunContext, pid: int, signame: str) -> None:
         except Exception as e:  # noqa: BLE001 - the store may be down too
             marked = f"; its run could not be marked FAILED ({_first_line(e)})"
     over = job_overrides({"overrides": ctx.overrides})
-    again = " ".join(o for o in ctx.overrides if not o.startswith("hydra"))
     message = (f"sweep job #{ctx.job_num} ({over or 'no overrides'}) died: its process was "
                f"killed by {signame} (the system's out-of-memory killer sends it){marked}; "
                "the other jobs ran on (the summary above). Rerun it alone: "
-               f"framing-train {again}").rstrip()
+               f"{rerun_command(ctx.overrides)}")
     _record(ctx, {"status": "died", "signal": signame, "pid": pid,
                   "run_id": runs[0] if runs else None, "message": message})
     log.error(message)
@@ -406,7 +429,6 @@ def _died(cfg, ctx: RunContext, pid: int, signame: str) -> None:
 
 def main() -> None:
     """Console entry point ``framing-train`` (the Hydra command line)."""
-    from framing.cli.output import standing
     from framing.config.tree import describe_config_error
 
     atexit.register(_leave)  # the first exit handler registered is the last to run
@@ -429,11 +451,13 @@ def main() -> None:
     try:
         _hydra_main()()
     except KeyboardInterrupt:
+        line = _stopped_line("interrupted")
         _sweep_stopped("KILLED")
-        _exit(f"interrupted; {standing.describe()}", 130)
+        _exit(line, 130)
     except Terminated:
+        line = _stopped_line("terminated")
         _sweep_stopped("KILLED")
-        _exit(f"terminated; {standing.describe()}", 143)
+        _exit(line, 143)
     except FramingError as e:
         _sweep_stopped("FAILED")
         _exit(str(e), 2)
@@ -447,21 +471,102 @@ def main() -> None:
         from hydra.errors import HydraException
         from omegaconf.errors import OmegaConfBaseException
 
+        # a worker itself died, not a job's process: the jobs it took down are named
+        lost = (_record_unfinished("lost", "the launcher lost a worker process")
+                if isinstance(e, BrokenProcessPool) else None)
         _sweep_stopped("FAILED")
         if isinstance(e, HydraException | OmegaConfBaseException):  # before OSError:
             _exit(describe_config_error(e), 2)  # a missing config is both
         if isinstance(e, OSError):
             _exit(_hydra_os_error(e), 2)
-        if isinstance(e, BrokenProcessPool):  # a worker itself died, not a job's process
-            _exit("a worker process of the sweep's launcher died, and the launcher "
-                  f"stopped the sweep ({_first_line(e)}); the jobs marked stopped in the "
-                  "summary above did not finish: rerun them", 2)
+        if lost is not None:
+            _exit(_lost_line(e, *lost), 2)
         raise
     died = _sweep_died()
     if died:
         _exit(died, 2)
     _done(0)
     fault("train.end")
+
+
+def _record_unfinished(status: str, why: str) -> tuple[list[dict], bool]:
+    """The sweep this process ran stopped (``why``: its launcher lost a worker process,
+    it was interrupted): record every job that had not ended (under way, or not started
+    yet) as ``status`` in the sweep's ``results.jsonl``, with the command that reruns
+    it; those records, and whether they cover the jobs not started yet (the sweep's
+    plan is known)."""
+    runs = sys.modules.get("framing.track.runs")  # Hydra loads it for a sweep's callback
+    if runs is None or runs.SweepSummary.started is None:
+        return [], False
+    from framing.track.runs import SweepSummary, rerun_command, sweep_jobs
+
+    sweep_dir, plan = SweepSummary.started[0], SweepSummary.plan
+    try:
+        known = {j["job"]: j for j in sweep_jobs(sweep_dir)}
+    except (OSError, ValueError):
+        known = {}
+    jobs = (dict(enumerate(plan)) if plan is not None else
+            {n: j["overrides"] for n, j in known.items()})
+    left = []
+    for n, overrides in sorted(jobs.items()):
+        last = known.get(n, {}).get("status")
+        if last in ("finished", "failed", "died"):
+            continue
+        left.append({"job": n, "overrides": list(overrides), "status": status,
+                     "started": last == "started", "why": why,
+                     "rerun": rerun_command(overrides)})
+    if left:
+        try:
+            _append(sweep_dir, left)
+        except OSError as e:  # the line names them all the same
+            log.warning("cannot record the unfinished jobs in %s: %s",
+                        sweep_dir / "results.jsonl", describe_os_error(e))
+    return left, plan is not None
+
+
+def _unfinished(left: list[dict], planned: bool) -> str:
+    """The jobs of ``left`` (:func:`_record_unfinished`) by number and what tells their
+    overrides apart: which did not finish, which did not start."""
+    from framing.track.runs import varying_overrides
+
+    shown = dict(zip((j["job"] for j in left),
+                     varying_overrides([j["overrides"] for j in left]), strict=True))
+    parts = []
+    for began, what in ((True, "did not finish"), (False, "did not start")):
+        jobs = [f"#{j['job']} ({shown[j['job']] or 'no overrides'})" for j in left
+                if j["started"] == began]
+        if jobs:
+            parts.append(f"job{'s' if len(jobs) > 1 else ''} {', '.join(jobs)} {what}")
+    return " and ".join(parts) + ("" if planned else " (and any job not started yet)")
+
+
+def _lost_line(e: BaseException, lost: list[dict], planned: bool) -> str:
+    """The line of a sweep whose launcher lost a worker process: the jobs it took down,
+    by number and overrides, and the commands that rerun them."""
+    why = _first_line(e).split(". ")[0].rstrip(".")
+    head = ("a worker process of the sweep's launcher died (killed: the system's "
+            f"out-of-memory killer, say), and the launcher stopped the sweep ({why})")
+    if not lost:
+        return f"{head}; the summary above says which jobs finished"
+    again = "; ".join(j["rerun"] for j in lost[:4])
+    more = (f"; and {len(lost) - 4} more: results.jsonl in the sweep's folder lists each "
+            "with its command (status lost)") if len(lost) > 4 else ""
+    return (f"{head}: {_unfinished(lost, planned)}; they are marked lost in the summary "
+            f"above. Rerun {'it' if len(lost) == 1 else 'them'}: {again}{more}")
+
+
+def _stopped_line(word: str) -> str:
+    """The line of a command stopped by Ctrl-C or SIGTERM (``word``): for a sweep, the
+    jobs that had not finished, recorded with the commands that rerun them."""
+    from framing.cli.output import standing
+
+    runs = sys.modules.get("framing.track.runs")
+    sweep = runs.SweepSummary.started if runs is not None else None
+    left, planned = _record_unfinished("stopped", word)
+    if sweep is None or not left:
+        return f"{word}; {standing.describe()}"
+    return (f"{word}; the sweep stopped: {_unfinished(left, planned)} (the summary above; "
+            f"{sweep[0] / 'results.jsonl'} holds the command that reruns each)")
 
 
 def _sweep_stopped(status: str) -> None:

@@ -34,8 +34,11 @@ from pathlib import Path
 
 def fault(step: str, **where) -> None:
     """At ``step``, if ``$FRAMING_FAULT`` is ``step:how``: send this process SIGKILL
-    (``kill``), SIGINT (``int``) or SIGTERM (``term``), or raise ``OSError`` (``enospc``:
-    a full disk; anything else: an I/O error).
+    (``kill``), SIGINT (``int``) or SIGTERM (``term``), send its process group SIGINT
+    (``int-group``: Ctrl-C in a terminal, which every process of the command receives),
+    send its parent SIGKILL (``kill-parent``: the pool worker of a sweep job that runs in
+    a process of its own), or raise ``OSError`` (``enospc``: a full disk; anything else:
+    an I/O error).
 
     ``step:how@key=value`` fires only where the step names ``key`` with that value
     (``train.saved:kill@job=1``: only in job #1 of a sweep)."""
@@ -53,6 +56,12 @@ def fault(step: str, **where) -> None:
     signals = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
     if how in signals:
         os.kill(os.getpid(), signals[how])
+        return
+    if how == "int-group":
+        os.killpg(os.getpgrp(), signal.SIGINT)
+        return
+    if how == "kill-parent":
+        os.kill(os.getppid(), signal.SIGKILL)
         return
     raise OSError(errno.ENOSPC if how == "enospc" else errno.EIO,
                   f"injected fault at {step}")
@@ -203,14 +212,56 @@ def publish(path: str | Path, write: Callable[[Path], None]) -> str:
     return new
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host runs (a zombie, ended and not yet reaped,
+    does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # ended meanwhile, or no /proc to tell (not Linux): the signal says
+        return not Path("/proc/self").is_dir()
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
+def wait_gone(pids: set[int], timeout: float) -> set[int]:
+    """Wait up to ``timeout`` seconds for the processes ``pids`` to end (ones stopped or
+    killed a moment ago); those still running."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    left = {p for p in pids if alive(p)}
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = {p for p in left if alive(p)}
+    return left
+
+
+def _staged_by(folder: Path, prefix: str = ".") -> dict[Path, int]:
+    """The staging folders in ``folder`` whose names start with ``prefix``, with the
+    process each belongs to."""
+    out = {}
+    for old in folder.glob(f"{prefix}*.staged"):
+        pid = old.name[:-len(".staged")].rsplit(".", 1)[-1]
+        if pid.isdigit() and old.is_dir():
+            out[old] = int(pid)
+    return out
+
+
+def remove_stale_staging(folder: str | Path, wait: float = 0.0) -> list[Path]:
+    """Remove the staging folders in ``folder`` (of any model) whose processes have
+    ended, after waiting up to ``wait`` seconds for them to end; the folders removed."""
+    staged = _staged_by(Path(folder))
+    running = wait_gone(set(staged.values()), wait) if wait else {
+        p for p in staged.values() if alive(p)}
+    gone = [f for f, pid in staged.items() if pid not in running]
+    for f in gone:
+        shutil.rmtree(f, ignore_errors=True)
+    return gone
 
 
 def staging(path: str | Path) -> Path:
@@ -223,9 +274,8 @@ def staging(path: str | Path) -> Path:
     except FileExistsError:  # a part of the folder's path is a file
         raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path.parent)) from None
     prefix = f".{path.name}."
-    for old in path.parent.glob(f"{prefix}*.staged"):
-        pid = old.name[len(prefix):-len(".staged")]
-        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+    for old, pid in _staged_by(path.parent, prefix).items():
+        if old.name == f"{prefix}{pid}.staged" and (pid == os.getpid() or not alive(pid)):
             shutil.rmtree(old, ignore_errors=True)
     folder = path.parent / f"{prefix}{os.getpid()}.staged"
     try:

@@ -31,7 +31,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from framing.core.errors import Terminated, TrackingError
 from framing.core.version import __version__
 from framing.predict.card import markdown
 from framing.predict.model import card_path, sha_path
-from framing.predict.storage import fault
+from framing.predict.storage import alive, fault, remove_stale_staging, wait_gone
 
 log = logging.getLogger(__name__)
 
@@ -404,7 +404,7 @@ class Tracker:
             return
         for r in runs:
             pid = r.data.tags.get("framing.pid", "")
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not alive(int(pid)):
                 client.set_terminated(r.info.run_id, "KILLED")
                 log.warning("run %s was left RUNNING by process %s, which is gone: marked "
                             "KILLED", r.info.run_id, pid)
@@ -480,16 +480,6 @@ def _store_lock(uri: str) -> Iterator[None]:
     with open(db.with_name(db.name + ".baselines.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _first_line(e: BaseException) -> str:
@@ -841,7 +831,10 @@ def sweep_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
     """A sweep's jobs in the order of their numbers, each as its last record in the
     sweep's ``results.jsonl``: ``status`` started (not finished: under way, or stopped
     by the launcher), finished (with its objective, run, model and predictions), failed
-    (its ``error``) or died (its process was killed: ``signal``)."""
+    (its ``error``), died (its process was killed: ``signal``), lost (the launcher
+    lost a worker process before it finished) or stopped (the sweep was interrupted
+    before it finished); a job lost or stopped says whether it ``started``, ``why`` it
+    did not finish and the command that runs it again (``rerun``)."""
     results = sweep_dir / "results.jsonl"
     if not results.is_file():
         return []
@@ -857,6 +850,21 @@ def sweep_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
 def job_overrides(job: dict[str, Any]) -> str:
     """A sweep job's overrides as a user gave them (not Hydra's, not where it logs)."""
     return " ".join(o for o in job["overrides"] if not o.startswith(("hydra", "tracking")))
+
+
+def rerun_command(overrides: Sequence[str]) -> str:
+    """The command that runs one sweep job again, alone (its overrides, not Hydra's)."""
+    return " ".join(["framing-train", *(o for o in overrides if not o.startswith("hydra"))])
+
+
+def varying_overrides(jobs: Sequence[Sequence[str]]) -> list[str]:
+    """Each job's overrides as :func:`job_overrides` gives them, less those every job of
+    ``jobs`` shares when there are several (what tells them apart)."""
+    shown = [job_overrides({"overrides": list(j)}).split() for j in jobs]
+    if len(shown) < 2:
+        return [" ".join(j) for j in shown]
+    common = set(shown[0]).intersection(*shown[1:])
+    return [" ".join(o for o in j if o not in common) for j in shown]
 
 
 def sweep_summary(sweep_dir: Path, uri: str | None, optimize: str | None = None
@@ -884,6 +892,10 @@ def sweep_summary(sweep_dir: Path, uri: str | None, optimize: str | None = None
                          f"({str(j.get('error'))[:300]})")
         elif j["status"] == "started":
             lines.append(f"  stopped #{j['job']}  {job_overrides(j)}  (did not finish)")
+        elif j["status"] in ("lost", "stopped"):
+            lines.append(f"  {j['status']:<7} #{j['job']}  {job_overrides(j)}  ("
+                         f"{'did not finish' if j.get('started') else 'did not start'}: "
+                         f"{j.get('why') or 'the sweep stopped'})")
     if not jobs:
         return lines
     parent_file = sweep_dir / ".mlflow_parent_run"
@@ -917,6 +929,24 @@ def sweep_summary(sweep_dir: Path, uri: str | None, optimize: str | None = None
     return lines
 
 
+def sweep_plan(hydra) -> list[list[str]] | None:
+    """The overrides of every job of a sweep, in the order of their numbers, as Hydra's
+    basic sweeper makes them from the sweep's config (``hydra``: its ``hydra`` node);
+    None for another sweeper, or where they cannot be known."""
+    try:
+        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        if hydra.sweeper.get("_target_") != f"{BasicSweeper.__module__}.BasicSweeper":
+            return None
+        given = [f"{k}={v}" for k, v in (hydra.sweeper.get("params") or {}).items()]
+        parsed = OverridesParser.create().parse_overrides([*given, *hydra.overrides.task])
+        batches = BasicSweeper.split_arguments(parsed, hydra.sweeper.get("max_batch_size"))
+    except Exception:  # noqa: BLE001 - without a plan, the jobs' own records name them
+        return None
+    return [list(job) for batch in batches for job in batch]
+
+
 def mark_runs_of(uri: str, experiment: str, pid: int, status: str = "FAILED") -> list[str]:
     """Mark ``status`` the runs that process ``pid`` of this host left unfinished (a sweep
     job whose process was killed); their ids. The store's errors are the caller's."""
@@ -936,6 +966,10 @@ def mark_runs_of(uri: str, experiment: str, pid: int, status: str = "FAILED") ->
     return [r.info.run_id for r in runs]
 
 
+#: Seconds a stopped sweep waits for its jobs' processes to end.
+STOPPED_JOB_WAIT = 10.0
+
+
 def end_failed_sweep(sweep_dir: Path, uri: str | None, optimize: str | None = None,
                      status: str = "FAILED") -> list[str]:
     """A sweep that stopped on an error (``FAILED``) or a signal (``KILLED``): the summary
@@ -946,6 +980,11 @@ def end_failed_sweep(sweep_dir: Path, uri: str | None, optimize: str | None = No
         lines = sweep_summary(sweep_dir, uri, optimize)
     except Exception as e:  # noqa: BLE001 - the summary of a broken sweep is a bonus
         lines = [f"no sweep summary: {_first_line(e)}"]
+    # the jobs' processes the launcher stopped (killed, or ending on the same Ctrl-C)
+    # are given a moment to end; the staged models they leave are removed
+    for folder in sweep_dir.iterdir() if sweep_dir.is_dir() else ():
+        if folder.is_dir():
+            remove_stale_staging(folder, wait=STOPPED_JOB_WAIT)
     parent_file = sweep_dir / ".mlflow_parent_run"
     if not uri or not parent_file.is_file():
         return lines
@@ -955,14 +994,20 @@ def end_failed_sweep(sweep_dir: Path, uri: str | None, optimize: str | None = No
 
         client = MlflowClient(uri)
         exp_id = client.get_run(parent).info.experiment_id
-        left = client.search_runs([exp_id], filter_string=(
-            f"attributes.status = 'RUNNING' and tags.`mlflow.parentRunId` = '{parent}'"),
-            max_results=1000)
         host = socket.gethostname()
-        for r in left:
-            pid = r.data.tags.get("framing.pid", "")
-            if (r.data.tags.get("framing.host") == host and pid.isdigit()
-                    and not _alive(int(pid))):
+
+        def left_running() -> list[tuple[Any, int]]:  # the runs and their processes
+            found = client.search_runs([exp_id], filter_string=(
+                f"attributes.status = 'RUNNING' and tags.`mlflow.parentRunId` = '{parent}'"),
+                max_results=1000)
+            return [(r, int(r.data.tags["framing.pid"])) for r in found
+                    if r.data.tags.get("framing.host") == host
+                    and r.data.tags.get("framing.pid", "").isdigit()]
+
+        # a job's process that ends meanwhile marks its own run
+        wait_gone({pid for _, pid in left_running()}, STOPPED_JOB_WAIT)
+        for r, pid in left_running():
+            if not alive(pid):
                 client.set_terminated(r.info.run_id, "KILLED")
                 lines.append(f"run {r.info.run_id} ({r.info.run_name}) was left RUNNING "
                              "by a job the launcher stopped: marked KILLED")
@@ -984,15 +1029,18 @@ class SweepSummary:
 
     #: The sweep this process runs: (its folder, the tracking URI or None, the objective).
     started: tuple[Path, str | None, str | None] | None = None
+    #: The overrides of each job of the sweep this process runs (:func:`sweep_plan`).
+    plan: list[list[str]] | None = None
     #: The records of the jobs of the sweep that ended whose processes died.
     died: list[dict[str, Any]] = []
 
     def on_multirun_start(self, config, **kwargs) -> None:
-        """Note the sweep's folder and store."""
+        """Note the sweep's folder and store, and its jobs."""
         try:
             SweepSummary.started = self._where(config)
         except Exception as e:  # noqa: BLE001 - a summary must not fail the sweep
             log.warning("no sweep summary: %s", _first_line(e))
+        SweepSummary.plan = sweep_plan(config.hydra)
 
     def on_multirun_end(self, config, **kwargs) -> None:
         """Print the ranking; tag the parent run when tracking is on."""
