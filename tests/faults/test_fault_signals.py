@@ -21,6 +21,10 @@ from conftest import run_cli, write_jsonl
 EXE = Path(sys.executable).parent
 
 
+# What the tests add to make the run quicker (the model is not what they check).
+QUICK = ["model=logreg", "features=ngrams", "eval.label_issues=off"]
+
+
 def train_cli(tmp_path, *args, fault=None, env=None, store="store.db"):
     """framing-train on the seeds with outputs under tmp_path; (code, stderr)."""
     env = {**os.environ, **(env or {}), "FRAMING_FAULT": fault or ""}
@@ -47,16 +51,12 @@ def statuses(tmp_path, store="store.db"):
 def test_an_interrupted_training_is_one_line_and_its_run_is_marked(tmp_path, how, code, word,
                                                                    status):
     # the model is written, not yet published: an interrupted run publishes nothing
-    rc, err = train_cli(tmp_path, fault=f"train.saved:{how}")
+    rc, err = train_cli(tmp_path, *QUICK, fault=f"train.saved:{how}")
     assert rc == code and "Traceback" not in err
     assert error_lines(err) == [f"framing-train: error: {word}; no model is written "
                                 f"({tmp_path / 'm.joblib'} does not exist)"]
     assert statuses(tmp_path) == [status]
     assert sorted(p.name for p in tmp_path.iterdir() if "m.joblib" in p.name) == []
-
-
-# What the tests below add to make the run quicker (the model is not what they check).
-QUICK = ["model=logreg", "features=ngrams", "eval.label_issues=off"]
 
 
 def error_lines(err: str) -> list[str]:
@@ -109,11 +109,11 @@ def test_an_interrupt_after_the_run_has_ended_names_the_model_that_stands(tiny, 
 
 
 def test_a_run_killed_with_sigkill_is_marked_killed_by_the_next_start(tmp_path):
-    rc, _ = train_cli(tmp_path, fault="train.saved:kill")
+    rc, _ = train_cli(tmp_path, *QUICK, fault="train.saved:kill")
     assert rc == -9 and statuses(tmp_path) == ["RUNNING"]
     assert not (tmp_path / "m.joblib").exists()  # staged, never published
     assert len(list(tmp_path.glob(".m.joblib.*.staged"))) == 1
-    rc, err = train_cli(tmp_path)
+    rc, err = train_cli(tmp_path, *QUICK)
     assert rc == 0, err[-2000:]
     assert statuses(tmp_path) == ["KILLED", "FINISHED"]
     assert framing.load(tmp_path / "m.joblib", verify="strict")
@@ -148,7 +148,8 @@ def _processes_with(marker: str) -> list[int]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
 def test_parallel_workers_die_with_a_killed_training(tmp_path):
     marker = f"FRAMING_TEST_MARK={uuid.uuid4()}"
-    rc, _ = train_cli(tmp_path, "eval.n_jobs=2", "tracking=off", fault="publish.written:kill",
+    rc, _ = train_cli(tmp_path, *QUICK, "eval.n_jobs=2", "tracking=off",
+                      fault="publish.written:kill",
                       env={"FRAMING_TEST_MARK": marker.split("=", 1)[1]})
     assert rc == -9
     deadline = time.monotonic() + 20
@@ -181,7 +182,7 @@ def test_a_tracking_server_that_dies_costs_seconds_and_keeps_the_model(tmp_path)
     uri = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         t0 = time.monotonic()
-        r = subprocess.run([str(EXE / "framing-train"), "eval.n_boot=0", "tracking=server",
+        r = subprocess.run([str(EXE / "framing-train"), *QUICK, "eval.n_boot=0", "tracking=server",
                             f"tracking.uri={uri}", f"output.model_path={tmp_path / 'm.joblib'}",
                             f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True,
                            text=True, timeout=600)
