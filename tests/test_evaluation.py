@@ -359,3 +359,29 @@ def test_framing_evaluate_refuses_a_misnamed_task_column(tiny, tmp_path):
             for i, t in enumerate(SPORT)]
     code, _, err = run_cli("framing", "evaluate", tiny, held_out(path, rows))
     assert code == 2 and "'tags']; the file has 'topics' (a near name). Rename" in err
+
+
+def test_framing_evaluate_finds_a_task_by_its_training_column_or_its_name(tmp_path):
+    """A model of task 'frame' trained on a column 'Frame' scores a file labelled under
+    either name; a file with neither is refused naming both."""
+    words = {"conflict": "clash protest dispute", "economy": "price tax market"}
+    rows = [{"id": f"r{i}", "text": f"{words[lab]} {i}", "article": f"a{i % 4}", "Frame": lab}
+            for i, lab in enumerate(["conflict", "economy"] * 12)]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    model = tmp_path / "m.joblib"
+    code, out, err = run_cli("framing-train", "data=jsonl", f"data.path={corpus}",
+                             "data.tasks=[{name: frame, column: Frame}]", "model=logreg",
+                             "features=ngrams", "tracking=off", "eval.n_boot=0",
+                             f"output.model_path={model}", f"hydra.run.dir={tmp_path / 'run'}")
+    assert code == 0, (out + err)[-2000:]
+    for column in ("Frame", "frame"):
+        held = [{"id": r["id"], "text": r["text"], column: r["Frame"]} for r in rows[:8]]
+        code, out, err = run_cli("framing", "evaluate", model,
+                                 held_out(tmp_path / f"{column}.jsonl", held), "--n-boot", "0")
+        assert code == 0, err
+        assert "frame" in out and "macro" in out.lower()
+    held = [{"id": r["id"], "text": r["text"], "label": r["Frame"]} for r in rows[:8]]
+    code, out, err = run_cli("framing", "evaluate", model, held_out(tmp_path / "x.jsonl", held))
+    assert code == 2 and "Traceback" not in err
+    assert "no column of the model's tasks (frame (trained on column 'Frame'))" in err

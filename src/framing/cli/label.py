@@ -227,9 +227,11 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
     trained = {t["name"]: t for t in data.get("tasks") or []}
     tasks, missing = [], []
     for t in model.tasks:
+        # the column the model was trained on, else one named after the task
         column = (trained.get(t) or {}).get("column") or t
-        if column in cols:
-            tasks.append({"name": t, "column": column, "kind": model.kinds[t],
+        found = next((c for c in (column, t) if c in cols), None)
+        if found is not None:
+            tasks.append({"name": t, "column": found, "kind": model.kinds[t],
                           "labels": model.labels[t],
                           "separator": (trained.get(t) or {}).get("separator")})
         else:
@@ -237,9 +239,12 @@ def labelled_corpus(model, path: str, text_column: str | None = None,
     hints = "".join(f"; {h}" for h in (column_hint(column, cols) for _, column in missing)
                     if h)
     if not tasks:
-        raise FramingDataError(f"{p}: no column of the model's tasks "
-                               f"({', '.join(model.tasks)}); columns present: {cols}{hints}. "
-                               "Score a file labelled for this model.")
+        which = ", ".join(t if c == t else f"{t} (trained on column {c!r})"
+                          for t, c in missing)
+        raise FramingDataError(f"{p}: no column of the model's tasks ({which}); columns "
+                               f"present: {cols}{hints}. Score a file labelled for this "
+                               "model, its label column named after the task or as in "
+                               "training.")
     if missing:
         which = ", ".join(f"task {t!r} (column {c!r})" for t, c in missing)
         raise FramingDataError(f"{p}: no column of the model's {which}; columns present: "

@@ -157,8 +157,8 @@ def train(cfg) -> float:
         log.info(summary(report.issues, corpus.tasks))
         review = write_issues(report.issues, path)
         if review is not None:
-            log.info("  review them, most suspect first: %s (and label_issues.jsonl in the "
-                     "MLflow run)", review)
+            log.info("  review them, most suspect first: %s%s", review,
+                     " (and label_issues.jsonl in the MLflow run)" if tracker.enabled else "")
     if predictions:
         log.info("out-of-fold predictions: %s (framing compare reads them)", predictions[0])
     log.info("objective %.4f", report.objective)
