@@ -107,6 +107,8 @@ def test_choice_is_reported_with_intervals_and_reproducible():
             if lab in row:
                 lo, hi = row[lab]["ci"]
                 assert lo <= row[lab]["f1"] <= hi
+        if "mean" in row:  # the mean says how many labels it is over
+            assert row["mean"]["labels"] == sum(lab in row for lab in THEME.labels)
     # the one-standard-error rule: each chosen candidate falls short of the best by at
     # most the standard error of their paired difference, and no simpler one does
     names = [r["candidate"] for r in task["candidates"]]
@@ -316,3 +318,21 @@ def test_a_tracked_run_logs_its_choice_and_learning_curve(tmp_path):
             "learning_curve.json"} <= top
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert "plots/learning_curve.png" in plots
+
+
+def test_a_mean_over_some_labels_only_says_so():
+    """A candidate left in the last round for some labels only (successive halving): the
+    table says its mean is over those, so that it is not read beside a mean over all."""
+    from framing.predict.card import choice_table
+
+    def row(name, f1, labels):
+        return {"candidate": name, "families": ["word"], "seconds": 1.0,
+                "mean": {"f1": f1, "ci": [f1, f1], "labels": labels}}
+    choice = {"tasks": [{"task": "topics", "scheme": "hold-out quarter", "units": ["a", "b", "c"],
+                         "chosen": ["prior"] * 3,
+                         "candidates": [row("prior", 0.5, 3), row("logreg_c100", 1.0, 1)]}]}
+    lines = choice_table(choice, per_label=False)
+    prior = next(x for x in lines if x.startswith("| prior "))
+    other = next(x for x in lines if x.startswith("| logreg_c100 "))
+    assert "*0.500 [0.500, 0.500] |" in prior
+    assert "1.000 [1.000, 1.000] (its 1 of 3 labels) |" in other

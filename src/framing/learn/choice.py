@@ -495,7 +495,8 @@ class AutoFit:
                     dm = np.nanmean(s.draws, axis=1)
                 dm = dm[np.isfinite(dm)]
                 lo, hi = (np.quantile(dm, [0.025, 0.975]) if len(dm) else (m, m))
-                row["mean"] = {"f1": float(m), "ci": [float(min(lo, m)), float(max(hi, m))]}
+                row["mean"] = {"f1": float(m), "ci": [float(min(lo, m)), float(max(hi, m))],
+                               "labels": int(np.isfinite(s.point).sum())}
             elif s is not None and units[0] in row:
                 row["mean"] = dict(row[units[0]])
             out_rows.append(row)

@@ -184,7 +184,11 @@ def choice_table(choice: dict[str, Any], per_label: bool | int = True) -> list[s
             mark = "*" if n_chosen else ""
             mean = row.get("mean")
             first = row.get("first_round")
-            cell = (f"{mark}{mean['f1']:.3f} [{mean['ci'][0]:.3f}, {mean['ci'][1]:.3f}]"
+            # a candidate left in the last round for some labels only: its mean is over
+            # those, not comparable with a mean over all
+            part = mean.get("labels", len(units)) if mean else len(units)
+            over = f" (its {part} of {len(units)} labels)" if many and part < len(units) else ""
+            cell = (f"{mark}{mean['f1']:.3f} [{mean['ci'][0]:.3f}, {mean['ci'][1]:.3f}]{over}"
                     if mean else f"out after round 1: {np.mean(list(first.values())):.3f}"
                     if first else "–")
             who = (f"{n_chosen} of {len(units)} labels" if many else
