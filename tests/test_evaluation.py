@@ -385,3 +385,31 @@ def test_framing_evaluate_finds_a_task_by_its_training_column_or_its_name(tmp_pa
     code, out, err = run_cli("framing", "evaluate", model, held_out(tmp_path / "x.jsonl", held))
     assert code == 2 and "Traceback" not in err
     assert "no column of the model's tasks (frame (trained on column 'Frame'))" in err
+
+
+def test_plots_of_many_labels_show_the_most_frequent_and_stay_readable(tmp_path):
+    """A 30-label task: the confusion figure draws the 24 most frequent labels in rows of
+    8 (not 30 matrices side by side), and every plot is written."""
+    from PIL import Image
+
+    from framing.evaluate.evaluation import cross_validate
+    from framing.evaluate.plots import MAX_MATRICES, write_plots
+
+    labels = [f"l{j:02d}" for j in range(30)]
+    task = TaskSpec("topics", "topics", "multilabel", labels)
+    rng = np.random.default_rng(0)
+    y = np.zeros((90, 30), dtype=np.int8)
+    for i in range(90):
+        y[i, rng.choice(30, 2, replace=False, p=np.arange(30, 0, -1) / 465)] = 1
+    texts = [" ".join(labels[j] for j in np.flatnonzero(y[i])) + f" text {i}"
+             for i in range(90)]
+    c = Corpus(texts, [f"r{i}" for i in range(90)], [task], {"topics": y},
+               groups=np.array([f"g{i % 5}" for i in range(90)]), name="many")
+    ev = cross_validate(c, Fitter(features=FeaturesConfig(), codebook={}), n_boot=0,
+                        baselines=(), n_jobs=1)
+    written = write_plots(tmp_path, ev)
+    assert {p.name for p in written} == {"confusion_topics.png", "f1_topics.png",
+                                        "reliability_topics.png"}
+    width, height = Image.open(tmp_path / "confusion_topics.png").size
+    assert width == 8 * 320 and height == 3 * 320  # 24 matrices: 3 rows of 8, 100 dpi
+    assert MAX_MATRICES == 24

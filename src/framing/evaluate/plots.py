@@ -7,6 +7,19 @@ from pathlib import Path
 
 import numpy as np
 
+# A multi-label task of many labels: the confusion matrices and reliability curves show
+# its most frequent labels (a figure of 90 matrices is neither readable nor quick to draw);
+# the per-label F1 plot shows every label.
+MAX_MATRICES = 24
+MAX_CURVES = 10
+
+
+def _most_frequent(y, k: int) -> list[int]:
+    """The columns of the ``k`` most frequent labels of a 0/1 matrix, in label order."""
+    counts = np.asarray(y).sum(0)
+    keep = np.argsort(-counts, kind="stable")[:k]
+    return sorted(int(j) for j in keep)
+
 
 def write_plots(out: Path, evaluation) -> list[Path]:
     """Write the PNG plots of one evaluation into ``out``; return their paths."""
@@ -33,15 +46,19 @@ def write_plots(out: Path, evaluation) -> list[Path]:
             ticks = [t.labels]
         else:
             mats, titles, ticks = [], [], []
-            for j, lab in enumerate(t.labels):
+            shown = _most_frequent(y, MAX_MATRICES)
+            for j in shown:
                 cm = np.zeros((2, 2), dtype=int)
-                for a, b in zip(y[:, j], p[:, j], strict=True):
-                    cm[int(a), int(b)] += 1
+                np.add.at(cm, (np.asarray(y[:, j], int), np.asarray(p[:, j], int)), 1)
                 mats.append(cm)
-                titles.append(lab)
+                titles.append(t.labels[j])
                 ticks.append(["no", "yes"])
-        fig, axes = plt.subplots(1, len(mats), figsize=(3.2 * len(mats), 3.2), squeeze=False)
-        for ax, cm, title, tk in zip(axes[0], mats, titles, ticks, strict=True):
+        cols = min(len(mats), 8)
+        rows = -(-len(mats) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+        for ax in axes.flat[len(mats):]:
+            ax.set_visible(False)
+        for ax, cm, title, tk in zip(axes.flat, mats, titles, ticks, strict=False):
             ax.imshow(cm, cmap="Blues")
             for (i, j), v in np.ndenumerate(cm):
                 ax.text(j, i, str(v), ha="center", va="center",
@@ -51,10 +68,12 @@ def write_plots(out: Path, evaluation) -> list[Path]:
             ax.set_xlabel("predicted")
             ax.set_ylabel("true")
             ax.set_title(title)
-        fig.suptitle(f"{t.name}: confusion ({evaluation.corpus}, {evaluation.strategy})")
+        part = (f"; the {len(mats)} most frequent of {len(t.labels)} labels"
+                if t.kind == "multilabel" and len(mats) < len(t.labels) else "")
+        fig.suptitle(f"{t.name}: confusion ({evaluation.corpus}, {evaluation.strategy}{part})")
         written.append(_save(plt, fig, out / f"confusion_{t.name}.png"))
         # per-label F1 with intervals vs baselines
-        fig, ax = plt.subplots(figsize=(1.4 * len(t.labels) + 2, 3.4))
+        fig, ax = plt.subplots(figsize=(min(1.4 * len(t.labels) + 2, 30), 3.4))
         x = np.arange(len(t.labels))
         f1 = np.array([m.get(f"{t.name}/{lab}/f1", np.nan) for lab in t.labels])
         lo = np.array([m.get(f"{t.name}/{lab}/f1/ci_low", np.nan) for lab in t.labels])
@@ -66,7 +85,7 @@ def write_plots(out: Path, evaluation) -> list[Path]:
             v = [m.get(f"baseline/{b}/{t.name}/{lab}/f1", np.nan) for lab in t.labels]
             if np.isfinite(v).any():
                 ax.bar(x + off, v, 0.25, label=b)
-        ax.set_xticks(x, t.labels)
+        ax.set_xticks(x, t.labels, rotation=90 if len(t.labels) > 20 else 0)
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("F1 (95% interval)")
         ax.set_title(f"{t.name}: per-label F1")
@@ -78,7 +97,10 @@ def write_plots(out: Path, evaluation) -> list[Path]:
         fig, ax = plt.subplots(figsize=(4, 4))
         ax.plot([0, 1], [0, 1], "k--", lw=1)
         bins = np.linspace(0, 1, 6)
-        for j, lab in enumerate(t.labels):
+        curves = (_most_frequent(yo, MAX_CURVES) if len(t.labels) > MAX_CURVES
+                  else range(len(t.labels)))
+        for j in curves:
+            lab = t.labels[j]
             idx = np.clip(np.digitize(s[:, j], bins) - 1, 0, len(bins) - 2)
             xs, ys = [], []
             for b in range(len(bins) - 1):
@@ -89,7 +111,10 @@ def write_plots(out: Path, evaluation) -> list[Path]:
             ax.plot(xs, ys, marker="o", label=lab)
         ax.set_xlabel("mean predicted score")
         ax.set_ylabel("observed frequency")
-        ax.set_title(f"{t.name}: reliability")
+        ax.set_title(f"{t.name}: reliability" + (
+            f" ({len(curves)} most frequent of {len(t.labels)} labels)"
+            if len(curves) < len(t.labels) else ""), fontsize=9 if len(curves) < len(
+                t.labels) else None)
         ax.legend(fontsize=8)
         written.append(_save(plt, fig, out / f"reliability_{t.name}.png"))
     return written
