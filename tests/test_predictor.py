@@ -377,3 +377,15 @@ def test_segment_writes_the_format_the_output_names_and_predict_reads_it(tiny, t
         assert [json.loads(x) for x in out.splitlines()] == [
             {"id": r["id"], **p} for r, p in zip(recs, framing.load(tiny).predict(
                 [r["text"] for r in recs]), strict=True)]
+
+
+def test_top_features_pick_what_a_full_sort_picks():
+    """The top-k selection behind ``top_features``: the same indices, in the same order
+    (ties by index), as a stable sort of every weight."""
+    from framing.predict.model import _top
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        values = rng.integers(-3, 4, int(rng.integers(1, 60))).astype(float)
+        k = int(rng.integers(0, 70))
+        assert _top(values, k).tolist() == np.argsort(-values, kind="stable")[:k].tolist()

@@ -128,7 +128,8 @@ def _version_3(path, head: bytes, body: bytes):
 def _sections(path):
     from framing.predict.model import _sections
 
-    return _sections(path, path.read_bytes())
+    head, body = _sections(path, path.read_bytes())
+    return bytes(head), body
 
 
 def test_a_malicious_rest_of_a_model_file_is_refused_when_it_is_read(tiny, tmp_path):

@@ -529,7 +529,7 @@ class FramingModel:
                 w = self.label_weights(t.name, lab)
                 if w is not None:
                     rows[lab] = [[str(names[i]), round(float(w[0][i]), 5)]
-                                 for i in np.argsort(-w[0], kind="stable")[:k]]
+                                 for i in _top(w[0], k)]
             if rows:
                 out[t.name] = rows
         return out
@@ -675,6 +675,20 @@ class FramingModel:
         return model
 
 
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """The indices of the ``k`` largest values, largest first, ties in index order: what
+    ``np.argsort(-values, kind="stable")[:k]`` gives, without sorting all of them (a
+    label's weights over a vocabulary of hundreds of thousands of n-grams)."""
+    values = np.asarray(values)
+    if k >= len(values) or k <= 0:
+        return np.argsort(-values, kind="stable")[:max(k, 0)]
+    cut = np.partition(values, len(values) - k)[len(values) - k]  # the k-th largest
+    above = np.flatnonzero(values > cut)
+    tied = np.flatnonzero(values == cut)[:k - len(above)]
+    pick = np.concatenate([above, tied])
+    return pick[np.lexsort((pick, -values[pick]))]
+
+
 def _write_joblib(raw, bundle: dict[str, Any], shared: list[np.ndarray]) -> int:
     """Write the model's objects to ``raw`` as a zlib-compressed joblib stream, in which
     each array that the runtime section holds (the very object) is a reference to it,
@@ -700,7 +714,7 @@ def _write_joblib(raw, bundle: dict[str, Any], shared: list[np.ndarray]) -> int:
     return out.finish()
 
 
-def _sections(path: Path, data: bytes) -> tuple[bytes, bytes]:
+def _sections(path: Path, data: bytes) -> tuple[memoryview, bytes]:
     """The runtime section and the joblib stream of a version-3 file."""
     start = len(MAGIC) + 16
     head_size = int.from_bytes(data[len(MAGIC):len(MAGIC) + 8], "little")
@@ -710,7 +724,10 @@ def _sections(path: Path, data: bytes) -> tuple[bytes, bytes]:
                              "its header announces "
                              f"{start + head_size + body_size}). It may be truncated or "
                              "corrupt; retrain or restore it.")
-    return data[start:start + head_size], data[start + head_size:]
+    # the runtime section (large for a model of many labels) as a view, not a copy; the
+    # joblib stream copied, so that a model that reads it later holds only that
+    view = memoryview(data)
+    return view[start:start + head_size], bytes(view[start + head_size:])
 
 
 VERIFY = (True, False, "strict")

@@ -62,10 +62,15 @@ def to_frame(predictor, texts):
 
 
 def log_pyfunc(bundle_path: str | Path, example_texts: list[str], name: str = "model",
-               registered_model_name: str | None = None):
+               registered_model_name: str | None = None, model=None):
     """Log the model file as the run's MLflow model ``name`` (registered under
     ``registered_model_name`` if given) with a signature and an input example; return
-    MLflow's ``ModelInfo`` (its ``model_id`` names it: ``models:/<model_id>``)."""
+    MLflow's ``ModelInfo`` (its ``model_id`` names it: ``models:/<model_id>``).
+
+    ``model``: the model the file holds, in memory, whose predictions on the examples
+    give the signature (a large model file is then not read once more for it); None
+    reads the file. The file is linked into the MLflow model where the file system
+    allows, else copied."""
     import shutil
     import tempfile
 
@@ -76,15 +81,19 @@ def log_pyfunc(bundle_path: str | Path, example_texts: list[str], name: str = "m
     import framing
     from framing.predict.model import sha_path
 
-    predictor = framing.load(bundle_path)
+    predictor = model if model is not None else framing.load(bundle_path)
     example = pd.DataFrame({"text": list(example_texts)})
     signature = infer_signature(example, to_frame(predictor, example["text"]))
     package = Path(framing.__file__).resolve().parent
     versions = predictor.card["versions"]
-    with tempfile.TemporaryDirectory() as tmp:
+    try:  # beside the file, where it can be linked
+        workdir = tempfile.TemporaryDirectory(dir=Path(bundle_path).parent)
+    except OSError:
+        workdir = tempfile.TemporaryDirectory()
+    with workdir as tmp:
         data = Path(tmp) / "bundle"
         data.mkdir()
-        shutil.copy2(bundle_path, data / Path(bundle_path).name)
+        _link_or_copy(Path(bundle_path), data / Path(bundle_path).name)
         shutil.copy2(sha_path(bundle_path), data / sha_path(bundle_path).name)
         card = Path(bundle_path).with_name(f"{Path(bundle_path).stem}.card.md")
         if card.is_file():
@@ -97,3 +106,14 @@ def log_pyfunc(bundle_path: str | Path, example_texts: list[str], name: str = "m
             code_paths=[str(code)], signature=signature, input_example=example,
             pip_requirements=[f"{lib}=={versions[lib]}" for lib in
                               ("scikit-learn", "numpy", "scipy", "joblib")] + ["pandas"])
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` as a hard link to ``src`` (no copy of a large file), else a copy."""
+    import os
+    import shutil
+
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)

@@ -554,10 +554,10 @@ class RunLogger:
             mlflow.log_artifacts(str(hydra_dir), artifact_path="hydra")
         if model_path is not None:
             return self._log_model(model_path, corpus.texts[:3] if corpus is not None else
-                                   ["example text"])
+                                   ["example text"], model)
         return None
 
-    def _log_model(self, model_path: Path, examples: list[str]) -> str | None:
+    def _log_model(self, model_path: Path, examples: list[str], model=None) -> str | None:
         """The model file, once: inside the MLflow model (its id is returned), or as a
         ``predictor/`` artifact when no MLflow model is logged."""
         mlflow = self.mlflow
@@ -569,7 +569,7 @@ class RunLogger:
         from framing.track.pyfunc import log_pyfunc
 
         name = re.sub(r"[^A-Za-z0-9_.-]+", "-", model_path.stem) or "model"
-        info = log_pyfunc(model_path, examples, name, self.tracker.register)
+        info = log_pyfunc(model_path, examples, name, self.tracker.register, model)
         return info.model_id
 
     def _log_dataset(self, corpus) -> None:
