@@ -12,6 +12,10 @@
 5. Scale out: 1M generated paragraphs in Parquet shards labelled in one process, with
    ``framing predict --engine dask`` on local clusters of 1 and 2 workers, and with
    ``mlflow.pyfunc.spark_udf`` in Spark local mode (when pyspark and Java are there).
+6. Whole runs: ``framing-train`` as a user runs it (tracked, given split), the default
+   config and ``experiment=text_classifier``, on three generated shapes (many labels,
+   short texts, long documents) beside the same task as a plain scikit-learn script in
+   its own process: seconds, ratios, macro-F1, the share spent logging, the phase line.
 
 Figures are printed, never asserted: machines are shared and noisy.
 """
@@ -628,6 +632,231 @@ def multilabel_table(n_docs: int, n_labels: int, workdir: Path,
         f"all its processes; scikit-learn: in the benchmark's process, fits only)."]
 
 
+def _pseudo_words(n: int, rng) -> list[str]:
+    """``n`` distinct lower-case letter strings of 3-9 letters (words for generated text,
+    so that character n-grams see word-like strings)."""
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    seen: dict[str, None] = {}
+    while len(seen) < n:
+        for k in rng.integers(3, 10, n):
+            seen.setdefault("".join(rng.choice(letters, int(k))), None)
+    return list(seen)[:n]
+
+
+def generate_short(path: Path, n_train: int = 5452, n_test: int = 500, n_classes: int = 6,
+                   seed: int = 0) -> Path:
+    """A question-type-like corpus as JSON lines: short texts (about 10 words) of one of
+    ``n_classes`` unequally frequent classes, each signalled by one or two of its own words
+    among Zipf-distributed background words (a stray cue of another class in one text of
+    six), in a train/test split (``part``)."""
+    rng = np.random.default_rng(seed)
+    vocab = np.array(_pseudo_words(8000, rng))
+    cues = [vocab[30 * j: 30 * (j + 1)] for j in range(n_classes)]
+    background = vocab[30 * n_classes:]
+    zipf = 1.0 / np.arange(1, len(background) + 1)
+    zipf /= zipf.sum()
+    freq = np.linspace(2.0, 0.5, n_classes)
+    freq /= freq.sum()
+    labels = [f"c{j}" for j in range(n_classes)]
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n_train + n_test):
+            c = int(rng.choice(n_classes, p=freq))
+            words = list(rng.choice(background, int(rng.integers(6, 11)), p=zipf))
+            words += list(rng.choice(cues[c], int(rng.integers(1, 3))))
+            if rng.random() < 1 / 6:
+                words.append(str(rng.choice(cues[int(rng.integers(n_classes))])))
+            rng.shuffle(words)
+            f.write(json.dumps({"id": f"q{i}", "text": " ".join(words), "label": labels[c],
+                                "part": "train" if i < n_train else "test"}) + "\n")
+    return path
+
+
+def generate_long(path: Path, n_docs: int = 500, n_words: int = 3000, n_labels: int = 14,
+                  test_share: float = 0.17, seed: int = 0) -> Path:
+    """An article-level frames-like corpus as JSON lines: long documents (about
+    ``n_words`` words of Zipf-distributed background), one to three of ``n_labels``
+    labels each, each label signalled by 40 to 110 of its own words spread through the
+    text, in a train/test split (``part``)."""
+    rng = np.random.default_rng(seed)
+    vocab = np.array(_pseudo_words(30000, rng))
+    cues = [vocab[40 * j: 40 * (j + 1)] for j in range(n_labels)]
+    background = vocab[40 * n_labels:]
+    zipf = 1.0 / np.arange(1, len(background) + 1)
+    zipf /= zipf.sum()
+    freq = 1.0 / np.arange(1, n_labels + 1) ** 0.8
+    freq /= freq.sum()
+    labels = [f"f{j:02d}" for j in range(n_labels)]
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n_docs):
+            k = int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15]))
+            mine = sorted(set(rng.choice(n_labels, size=k, p=freq).tolist()))
+            words = list(rng.choice(background, n_words, p=zipf))
+            for j in mine:
+                words += list(rng.choice(cues[j], int(rng.integers(40, 110))))
+            for j in rng.choice(n_labels, 2):  # stray cues of other labels
+                words += list(rng.choice(cues[int(j)], 5))
+            rng.shuffle(words)
+            f.write(json.dumps({"id": f"a{i}", "text": " ".join(words),
+                                "frames": [labels[j] for j in mine],
+                                "part": "test" if rng.random() < test_share else "train"})
+                    + "\n")
+    return path
+
+
+# The same task written directly in scikit-learn, as a user's script: imports, reading the
+# JSON lines, TF-IDF 1-2-grams (sublinear) + LinearSVC (balanced; one-vs-rest for several
+# labels), fit on the train part, predict the test part, macro-F1.
+_PLAIN = """
+import json, sys
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.svm import LinearSVC
+path, column, kind = sys.argv[1:4]
+labels = json.loads(sys.argv[4])
+with open(path, encoding="utf-8") as f:
+    rows = [json.loads(line) for line in f if line.strip()]
+train = [r for r in rows if r["part"] == "train"]
+test = [r for r in rows if r["part"] == "test"]
+if kind == "multilabel":
+    mlb = MultiLabelBinarizer(classes=labels)
+    y_train = mlb.fit_transform([r[column] for r in train])
+    y_test = mlb.transform([r[column] for r in test])
+    model = OneVsRestClassifier(LinearSVC(class_weight="balanced"))
+else:
+    y_train, y_test = [r[column] for r in train], [r[column] for r in test]
+    model = LinearSVC(class_weight="balanced")
+pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), model)
+pipe.fit([r["text"] for r in train], y_train)
+pred = pipe.predict([r["text"] for r in test])
+print(json.dumps({"macro": f1_score(y_test, pred, average="macro", zero_division=0)}))
+"""
+
+# The shapes of the whole-run table: (name, generator, its arguments, task column, kind,
+# labels). Sizes follow the public corpora they stand in for.
+WHOLE_RUN_SHAPES = {
+    "many-label": ("newswire-like, {n:,} documents, 90 labels", generate_multilabel,
+                   {"n_docs": 10000, "n_labels": 90}, "topics", "multilabel",
+                   [f"l{j:02d}" for j in range(90)]),
+    "short-text": ("question-like, {n:,} short texts, 6 classes", generate_short,
+                   {"n_train": 5452, "n_test": 500}, "label", "multiclass",
+                   [f"c{j}" for j in range(6)]),
+    "long-document": ("frames-like, {n:,} documents of ~3,000 words, 14 labels",
+                      generate_long, {"n_docs": 500}, "frames", "multilabel",
+                      [f"f{j:02d}" for j in range(14)]),
+}
+
+
+_FLOORS = {"n_docs": 150, "n_train": 300, "n_test": 50}
+
+
+def _phase_line(text: str) -> str:
+    """The run's ``time: …`` summary line (without the logger's prefix), or ''."""
+    for line in reversed(text.splitlines()):
+        if "time: " in line and " in all" in line:
+            return line[line.index("time: "):].strip()
+    return ""
+
+
+def _phase_seconds(line: str, phase: str) -> float | None:
+    """Seconds of one phase (``log``, ``in all``) in a ``time: …`` line."""
+    import re
+
+    m = (re.search(r"([0-9.]+) s in all", line) if phase == "in all" else
+         re.search(rf"(?:^time: |, ){re.escape(phase)} ([0-9.]+) s", line))
+    return float(m.group(1)) if m else None
+
+
+def _macro_f1(text: str, task: str) -> float | None:
+    """The task's macro-F1 as the run's summary prints it (``<task>: … macro-F1 0.812``)."""
+    import re
+
+    for line in text.splitlines():
+        m = re.search(rf"\b{re.escape(task)}\b.*?macro-F1 ([0-9.]+)", line)
+        if m:
+            return float(m.group(1))
+    return None
+
+
+def whole_run(path: Path, column: str, kind: str, labels: list[str], home: Path,
+              overrides: Sequence[str] = ()) -> dict:
+    """A whole ``framing-train`` process as a user runs it (tracking on, the local SQLite
+    store under ``home``, the given split): wall seconds, the test macro-F1 it prints, its
+    phase line, peak MB."""
+    exe = Path(sys.executable).with_name("framing-train")
+    task = f"{{name: {column}, kind: {kind}, labels: [{', '.join(labels)}]}}"
+    env = {**os.environ, "FRAMING_HOME": str(home)}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    cmd = [str(exe), "data=jsonl", f"data.path={path}", "data.split_column=part",
+           f"data.tasks=[{task}]", *overrides]
+    r, wall, peak, *_ = run_measured(cmd, env=env)
+    if r.returncode:
+        raise RuntimeError(f"{' '.join(cmd[1:])} failed: {(r.stderr or r.stdout)[-2000:]}")
+    text = r.stdout + "\n" + r.stderr
+    return {"s": wall, "macro": _macro_f1(text, column), "phases": _phase_line(text),
+            "peak_mb": peak}
+
+
+def plain_run(path: Path, column: str, kind: str, labels: list[str]) -> dict:
+    """The same task as a plain scikit-learn script in a fresh process (:data:`_PLAIN`)."""
+    r, wall, peak, *_ = run_measured([sys.executable, "-c", _PLAIN, str(path), column, kind,
+                                      json.dumps(labels)])
+    if r.returncode:
+        raise RuntimeError(f"the scikit-learn script failed: {r.stderr[-2000:]}")
+    return {"s": wall, "macro": json.loads(r.stdout.strip().splitlines()[-1])["macro"],
+            "peak_mb": peak}
+
+
+def whole_run_table(shapes: Sequence[str], workdir: Path, experiments: Sequence[str] = (
+        "text_classifier",), scale: float = 1.0) -> list[str]:
+    """Markdown rows: whole ``framing-train`` processes (tracked, given split) on each
+    generated shape — the default config and each named experiment — beside the same task
+    as a plain scikit-learn script; seconds, ratios, test macro-F1, the share of the run
+    spent logging to MLflow, and each run's own phase line. ``scale`` shrinks the corpora
+    (0.1: a tenth of the documents) for a quick look."""
+    home = workdir / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    # The store is created once, before any timed run, as a user's already exists.
+    subprocess.run([sys.executable, "-c", "import mlflow, sys; mlflow.set_tracking_uri("
+                    "sys.argv[1]); mlflow.search_experiments()", f"sqlite:///{home}/mlflow.db"],
+                   check=True, capture_output=True)
+    out = ["| shape | run | seconds | vs plain script | macro-F1 (test) | MLflow logging |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    phases = []
+    for name in shapes:
+        if name not in WHOLE_RUN_SHAPES:
+            raise SystemExit(f"--whole-run: unknown shape {name!r}; known: "
+                             f"{', '.join(WHOLE_RUN_SHAPES)}")
+        title, gen, kwargs, column, kind, labels = WHOLE_RUN_SHAPES[name]
+        # Scaled down, a corpus keeps enough documents for every label to occur.
+        kwargs = {k: max(_FLOORS.get(k, 0), round(v * scale)) if k in _FLOORS else v
+                  for k, v in kwargs.items()}
+        path = gen(workdir / f"{name}.jsonl", **kwargs)
+        n = sum(1 for _ in path.open(encoding="utf-8"))
+        label = title.format(n=n)
+        plain = plain_run(path, column, kind, labels)
+        runs = [("framing-train, default config", whole_run(path, column, kind, labels,
+                                                             home))]
+        for e in experiments:
+            runs.append((f"framing-train `experiment={e}`",
+                         whole_run(path, column, kind, labels, home, [f"experiment={e}"])))
+        out.append(f"| {label} | plain scikit-learn script | {plain['s']:.1f} | 1.00x | "
+                   f"{plain['macro']:.3f} | |")
+        for run, r in runs:
+            log, total = _phase_seconds(r["phases"], "log"), _phase_seconds(r["phases"],
+                                                                             "in all")
+            share = f"{log:.1f} s ({100 * log / r['s']:.0f}%)" if log is not None else ""
+            f1 = f"{r['macro']:.3f}" if r["macro"] is not None else "?"
+            out.append(f"| {label} | {run} | {r['s']:.1f} | {r['s'] / plain['s']:.2f}x | "
+                       f"{f1} | {share} |")
+            phases.append(f"- {label}, {run}: `{r['phases'] or 'no phase line printed'}`")
+            print(out[-1], flush=True)
+    return out + ["", "Each run's own phase line (seconds inside the process; the table's "
+                  "seconds are the whole process, start-up included):", "", *phases]
+
+
 def _train_seconds(overrides: list[str]) -> float:
     """Wall seconds of a whole ``framing-train`` process (tracking off, no model written)."""
     exe = Path(sys.executable).with_name("framing-train")
@@ -722,6 +951,13 @@ def main(argv=None) -> int:
     p.add_argument("--dask", default="1000000x10",
                    help="PARAGRAPHSxSHARDS labelled with --engine dask ('' skips it)")
     p.add_argument("--dask-workers", default="1,2")
+    p.add_argument("--whole-run", default=",".join(WHOLE_RUN_SHAPES),
+                   help="generated shapes timed as whole framing-train runs beside a plain "
+                        "scikit-learn script (comma-separated; '' skips them)")
+    p.add_argument("--whole-run-experiments", default="text_classifier",
+                   help="named experiments also run on each whole-run shape")
+    p.add_argument("--whole-run-scale", type=float, default=1.0,
+                   help="share of each whole-run shape's documents (0.1: a quick look)")
     p.add_argument("--no-fasttext", action="store_true")
     p.add_argument("--no-choice", dest="choice", action="store_false",
                    help="skip the model choice's cost table")
@@ -765,6 +1001,14 @@ def main(argv=None) -> int:
                 e for e in args.multilabel_experiments.split(",") if e])
         print("\n".join(rows), flush=True)
         report += ["## Many labels (generated corpus)", "", *rows, ""]
+    shapes = [s for s in args.whole_run.split(",") if s]
+    if shapes:
+        print("\n## Whole runs against a plain scikit-learn script\n", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = whole_run_table(shapes, Path(tmp), [
+                e for e in args.whole_run_experiments.split(",") if e], args.whole_run_scale)
+        print("\n".join(rows), flush=True)
+        report += ["## Whole runs against a plain scikit-learn script", "", *rows, ""]
     if args.choice:
         print("\n## Model choice: cost against one fixed configuration\n", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
