@@ -845,8 +845,7 @@ def whole_run_table(shapes: Sequence[str], workdir: Path, experiments: Sequence[
         out.append(f"| {label} | plain scikit-learn script | {plain['s']:.1f} | 1.00x | "
                    f"{plain['macro']:.3f} | |")
         for run, r in runs:
-            log, total = _phase_seconds(r["phases"], "log"), _phase_seconds(r["phases"],
-                                                                             "in all")
+            log = _phase_seconds(r["phases"], "log")
             share = f"{log:.1f} s ({100 * log / r['s']:.0f}%)" if log is not None else ""
             f1 = f"{r['macro']:.3f}" if r["macro"] is not None else "?"
             out.append(f"| {label} | {run} | {r['s']:.1f} | {r['s'] / plain['s']:.2f}x | "
