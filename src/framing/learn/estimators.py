@@ -159,8 +159,11 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         n_samples = shape[0]
         if self.family == "logreg":
             binary = len(np.unique(y)) == 2
+            # Several classes: the multinomial loss by Newton-CG, which reaches the optimum
+            # in a handful of Hessian-free Newton steps where L-BFGS takes dozens of
+            # passes over every column and may stop short of it at a large C.
             return LogisticRegression(C=self.C, class_weight=cw, max_iter=self.max_iter,
-                                      solver="liblinear" if binary else "lbfgs",
+                                      solver="liblinear" if binary else "newton-cg",
                                       dual=binary and self._dual(shape),
                                       random_state=self.random_state)
         if self.family == "linear_svm":
