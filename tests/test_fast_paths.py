@@ -39,6 +39,37 @@ def test_one_pass_over_the_words_finds_what_the_expressions_find():
 
 
 @pytest.mark.parametrize("params", [
+    {"ngram_range": (2, 5), "max_features": 2000, "sublinear_tf": True, "dtype": np.float32},
+    {"ngram_range": (1, 3), "min_df": 2, "max_df": 0.5},
+    {"ngram_range": (3, 3), "lowercase": False, "strip_accents": "unicode", "binary": True},
+    {"ngram_range": (6, 6), "use_idf": False, "norm": None}],
+    ids=["default", "pruned", "cased-accents-binary", "longer-than-words"])
+def test_character_ngrams_counted_by_word_equal_scikit_learns(params):
+    """Character n-grams inside word boundaries, counted a distinct word at a time, give
+    scikit-learn's vocabulary and matrix exactly, in fitting and in transforming (texts
+    of odd white space, accents, one letter, none, words repeated, n-grams unseen)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from framing.learn.features import Tfidf
+
+    odd = ["", " ", "a", "?!", "aaaa aaaa", "Trade\n\nTalks\t\u00a0 talks", "İstanbul ſtate",
+           "naïve café — “quoted”", "talks talks talks talks", "zzzz qqqq", "x\u2003\u2003y"]
+    corpus = texts()
+    train, held = corpus[:150] + odd, corpus[150:400] + odd
+    ours = Tfidf(analyzer="char_wb", **params)
+    theirs = TfidfVectorizer(analyzer="char_wb", **params)
+    fitted = ours.fit_transform(train), theirs.fit_transform(train)
+    assert ours.vocabulary_ == theirs.vocabulary_
+    for a, b in (fitted, (ours.transform(held), theirs.transform(held))):
+        assert type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype
+        assert a.indptr.tolist() == b.indptr.tolist()
+        assert a.indices.tolist() == b.indices.tolist()
+        assert a.data.tolist() == b.data.tolist()
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        Tfidf(analyzer="char_wb").fit(["", "  "])
+
+
+@pytest.mark.parametrize("params", [
     {"ngram_range": (1, 2), "sublinear_tf": True}, {"ngram_range": (1, 1)},
     {"ngram_range": (1, 3), "binary": True, "norm": "l1"}, {"ngram_range": (2, 3)},
     {"ngram_range": (1, 2), "min_df": 2, "max_features": 300},

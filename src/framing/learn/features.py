@@ -97,6 +97,14 @@ class Tfidf(TfidfVectorizer):
             _PLANS[self] = (vocab, plan, seen)
         return plan or None
 
+    def _count_vocab(self, raw_documents, fixed_vocab):
+        """scikit-learn's term counts and vocabulary; for character n-grams inside word
+        boundaries (``char_wb``), counted a distinct word at a time (:func:`_char_wb_counts`):
+        the same matrix and vocabulary, without making every n-gram of every token."""
+        if self.analyzer != "char_wb":
+            return super()._count_vocab(raw_documents, fixed_vocab)
+        return _char_wb_counts(self, raw_documents, fixed_vocab)
+
     def runtime_settings(self) -> dict[str, Any]:
         """The settings :class:`framing.predict.runtime.Ngrams` reproduces."""
         return {"analyzer": self.analyzer, "token_pattern": self.token_pattern,
@@ -134,6 +142,70 @@ class Tfidf(TfidfVectorizer):
             state["vocabulary_"] = dict(zip(terms.split("\x00"), ids.tolist(), strict=True)
                                         ) if len(ids) else {}
         super().__setstate__(state)
+
+
+def _char_wb_counts(vec: TfidfVectorizer, raw_documents, fixed_vocab: bool):
+    """What ``CountVectorizer._count_vocab`` returns for the ``char_wb`` analyser — the
+    documents' n-gram counts (CSR, sorted indices, ``vec.dtype``) and the vocabulary (a
+    new one numbered in order of first sight, or ``vec.vocabulary_``) — computed as a
+    product of two sparse matrices: documents × distinct words (how often each word
+    occurs) times words × n-grams (the n-grams of each word, made once per corpus).
+
+    An n-gram of this analyser never crosses a word boundary, so a document's counts are
+    the sum of its words' counts, each word's n-grams times its frequency: a long
+    document costs a dictionary look-up per token rather than a dozen n-gram strings per
+    token. Words are what the analyser splits (``vec._white_spaces`` then ``split()``) of
+    the text the vectoriser's decoder and preprocessor give."""
+    from collections import Counter
+
+    decode, preprocess = vec.decode, vec.build_preprocessor()
+    white, grams = vec._white_spaces, vec._char_wb_ngrams
+    if fixed_vocab:
+        vocabulary = vec.vocabulary_
+        lookup = vocabulary.get
+    else:
+        vocabulary = {}
+        lookup = None
+    words: dict[str, int] = {}
+    w_cols: list[int] = []  # the words' n-gram ids, word after word
+    w_ptr = [0]
+    d_cols: list[int] = []  # the documents' word ids and counts, document after document
+    d_vals: list[int] = []
+    d_ptr = [0]
+    for doc in raw_documents:
+        counts = Counter(white.sub(" ", preprocess(decode(doc))).split())
+        for w, c in counts.items():
+            j = words.get(w)
+            if j is None:
+                j = words[w] = len(words)
+                if lookup is not None:
+                    w_cols.extend(k for k in map(lookup, grams(w)) if k is not None)
+                else:
+                    for g in grams(w):
+                        k = vocabulary.get(g)
+                        if k is None:
+                            k = vocabulary[g] = len(vocabulary)
+                        w_cols.append(k)
+                w_ptr.append(len(w_cols))
+            d_cols.append(j)
+            d_vals.append(c)
+        d_ptr.append(len(d_cols))
+    if not fixed_vocab and not vocabulary:
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    n_words, width = len(words), len(vocabulary)
+    W = sp.csr_matrix((np.ones(len(w_cols), dtype=np.int64), np.asarray(w_cols, dtype=np.int64),
+                       np.asarray(w_ptr, dtype=np.int64)), shape=(n_words, width))
+    W.sum_duplicates()  # a word's repeated n-grams ("aaa": " a", "aa", "aa", "a ")
+    D = sp.csr_matrix((np.asarray(d_vals, dtype=np.int64), np.asarray(d_cols, dtype=np.int64),
+                       np.asarray(d_ptr, dtype=np.int64)), shape=(len(d_ptr) - 1, n_words))
+    X = (D @ W).tocsr()
+    X.eliminate_zeros()  # a document of no n-gram of the vocabulary: no stored entries
+    index = np.int32 if X.nnz <= np.iinfo(np.int32).max and width <= np.iinfo(
+        np.int32).max else np.int64
+    X = sp.csr_array((X.data.astype(vec.dtype), X.indices.astype(index),
+                      X.indptr.astype(index)), shape=X.shape)
+    X.sort_indices()
+    return vocabulary, _align_sparse(X)
 
 
 #: Per fitted vectoriser, the lookup tables of its vectorised transform (kept beside the

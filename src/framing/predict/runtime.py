@@ -23,6 +23,7 @@ import json
 import math
 import re
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from itertools import chain, repeat
 from typing import Any
@@ -252,24 +253,53 @@ class Ngrams:
                 out += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
         elif kind == "char_wb":
             for w in _WHITE.sub(" ", text).split():
-                w = f" {w} "
-                for n in range(lo, hi + 1):
-                    out += [w[i:i + n] for i in range(max(len(w) - n + 1, 1))]
-                    if len(w) <= n:  # a short word counts once, whole
-                        break
+                out += self._word_grams(w)
         else:  # "char"
             text = _WHITE.sub(" ", text)
             for n in range(lo, min(hi, len(text)) + 1):
                 out += [text[i:i + n] for i in range(len(text) - n + 1)]
         return out
 
+    def _word_grams(self, w: str) -> list[str]:
+        """The character n-grams of one word inside its boundaries (``char_wb``)."""
+        w = f" {w} "
+        out: list[str] = []
+        for n in range(self.lo, self.hi + 1):
+            out += [w[i:i + n] for i in range(max(len(w) - n + 1, 1))]
+            if len(w) <= n:  # a short word counts once, whole
+                break
+        return out
+
     def _count_each(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         if self._table is None:
             self._table = dict(zip(self.terms, self.ids.tolist(), strict=True))
         get = self._table.get
+        if self.settings["analyzer"] == "char_wb":
+            return self._count_by_word(docs, get)
         rows, cols = [], []
         for i, d in enumerate(docs):
             found = [j for j in map(get, self.analyse(d)) if j is not None]
+            rows.append(np.full(len(found), i, dtype=np.int64))
+            cols.append(np.asarray(found, dtype=np.int64))
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows), np.concatenate(cols)
+
+    def _count_by_word(self, docs: list[str], get) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every n-gram occurrence of ``char_wb``: an n-gram never
+        crosses a word boundary, so each distinct word's columns are looked up once per
+        call and repeated as often as the word occurs in a text."""
+        seen: dict[str, list[int]] = {}
+        rows, cols = [], []
+        for i, d in enumerate(docs):
+            if self.lowercase:
+                d = d.lower()
+            found: list[int] = []
+            for w, c in Counter(_WHITE.sub(" ", d).split()).items():
+                ids = seen.get(w)
+                if ids is None:
+                    ids = seen[w] = [j for j in map(get, self._word_grams(w)) if j is not None]
+                found += ids * c if c > 1 else ids
             rows.append(np.full(len(found), i, dtype=np.int64))
             cols.append(np.asarray(found, dtype=np.int64))
         if not rows:
