@@ -287,7 +287,7 @@ def test_given_split_fits_once_and_keeps_that_model():
 def test_given_split_fits_its_labels_in_parallel_to_the_same_model():
     """With given splits the one fold's model is the final one: it fits its one-vs-rest
     labels (and the inner cross-validation of its thresholds) in ``ovr_n_jobs``
-    processes, and scores as the model fitted one label at a time."""
+    threads, and scores as the model fitted one label at a time."""
     from framing.evaluate.evaluation import cross_validate
 
     c = corpus(30, groups=False, split=True)

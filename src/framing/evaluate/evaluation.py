@@ -188,7 +188,7 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
     With given train/test splits there are no other folds: the one fold's model tunes its
     thresholds by inner cross-validation as usual, and it is the final model
     (``Evaluation.model``), not fitted twice; it fits its one-vs-rest models in
-    ``ovr_n_jobs`` processes, as the final model would.
+    ``ovr_n_jobs`` threads, as the final model would.
     """
     strategy, splits = make_splits(corpus, strategy, n_splits, seed, max_logo_groups)
     crossfit = crossfit and strategy != "split"

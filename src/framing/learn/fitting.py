@@ -129,7 +129,16 @@ class Fitter:
                 params["prior_columns"] = prior_columns(task, names, params["prior_family"],
                                                         notes)
             jobs = self.ovr_n_jobs if self.ovr_n_jobs != "auto" else None
-            est = build_classifier(params, task.kind, jobs).fit(X, y)
+            est = build_classifier(params, task.kind, jobs)
+            if jobs in (None, 1):
+                est.fit(X, y)
+            else:
+                # Threads, not processes: liblinear, the sparse products and naive Bayes
+                # run outside the GIL, and no worker needs a copy of the matrix.
+                from joblib import parallel_config
+
+                with parallel_config(backend="threading"):
+                    est.fit(X, y)
         for w in caught:
             msg = str(w.message)
             if "present in all training examples" in msg:
