@@ -188,7 +188,9 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
     With given train/test splits there are no other folds: the one fold's model tunes its
     thresholds by inner cross-validation as usual, and it is the final model
     (``Evaluation.model``), not fitted twice; it fits its one-vs-rest models in
-    ``ovr_n_jobs`` threads, as the final model would.
+    ``ovr_n_jobs`` threads, as the final model would. Folds that run one after another
+    (one process) fit theirs in ``ovr_n_jobs`` threads too; folds in parallel processes
+    one label at a time.
     """
     strategy, splits = make_splits(corpus, strategy, n_splits, seed, max_logo_groups)
     crossfit = crossfit and strategy != "split"
@@ -206,7 +208,7 @@ def cross_validate(corpus: Corpus, fitter: Fitter, strategy: str = "auto", n_spl
         fixed = {t.name: np.full(len(t.labels), 0.5) for t in tasks
                  if t.kind == "multilabel"} if crossfit else None
         model = fitter.fit(part.texts, part.targets, tasks, part.groups, thresholds=fixed,
-                           notes=notes, ovr_n_jobs=ovr_n_jobs if keep else None)
+                           notes=notes, ovr_n_jobs=ovr_n_jobs if keep or jobs == 1 else None)
         sc = model.scores([corpus.texts[i] for i in te])
         return (sc, {t.name: model.decide(t.name, sc[t.name]) for t in tasks}, notes,
                 model if keep else None, getattr(model, "choice", None))

@@ -116,8 +116,9 @@ class Trainer:
             check_method(self.issues_method)  # before any work: cleanlab is installed
 
     def _final_jobs(self, corpus: Corpus) -> int | None:
-        """Parallel one-vs-rest fits for the final model: ``eval.ovr_n_jobs``, or on
-        ``auto`` one per core where it pays (many labels, many records)."""
+        """Parallel one-vs-rest fits (threads) for the final model and for folds that run
+        one after another: ``eval.ovr_n_jobs``, or on ``auto`` one per core for a task of
+        8 labels or more (threads share the matrix: no corpus is too small to pay)."""
         jobs = self.cfg.eval.ovr_n_jobs
         if jobs != "auto":
             return jobs
@@ -125,7 +126,8 @@ class Trainer:
                      default=0)
         import os
 
-        return (os.cpu_count() or 1) if labels >= 8 and len(corpus) >= 2000 else None
+        cores = os.cpu_count() or 1
+        return cores if labels >= 8 and cores > 1 else None
 
     def load_data(self) -> tuple[Corpus, Corpus | None]:
         """The training corpus and the other corpus to score (``test``), validated."""
